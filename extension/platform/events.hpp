@@ -1,0 +1,11 @@
+// The outbox: events are rows written in the same transaction as the change they
+// describe, so a committed change always has its event and a rolled-back one never.
+#pragma once
+#include <string>
+
+namespace sk::events {
+
+// `object_json` becomes data.object of the event.
+void emit(const std::string& type, const std::string& object_json);
+
+}  // namespace sk::events

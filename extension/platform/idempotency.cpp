@@ -1,0 +1,41 @@
+#include "platform/idempotency.hpp"
+
+#include "pg/spi.hpp"
+
+namespace sk::idempotency {
+
+void check_key(const std::optional<std::string>& key) {
+  if (!key)
+    api::fail(400, "idempotency_key_missing", "Every POST, PATCH and DELETE needs an Idempotency-Key header.");
+  bool printable = !key->empty() && key->size() <= 255;
+  for (unsigned char c : *key) printable = printable && c >= 0x20 && c <= 0x7e;
+  if (!printable)
+    api::fail(400, "idempotency_key_invalid", "The Idempotency-Key must be 1 to 255 printable ASCII characters.");
+}
+
+std::optional<api::Response> claim(const std::string& key, const std::string& request_hash) {
+  auto inserted = pg::exec(
+      "INSERT INTO sk.idempotency_keys (key, request_hash) VALUES ($1, decode($2, 'hex')) "
+      "ON CONFLICT DO NOTHING RETURNING 1",
+      {key, request_hash});
+  if (!inserted.empty()) return std::nullopt;
+
+  // The conflicting row is committed (the insert waited for its transaction), so a
+  // fresh statement sees it with its response.
+  auto r = pg::exec(
+      "SELECT encode(request_hash, 'hex'), status, content_type, body FROM sk.idempotency_keys WHERE key = $1", {key});
+  if (r.empty() || !r.rows[0][1])
+    api::fail(409, "idempotency_key_in_progress", "A request with this Idempotency-Key is still in progress; retry shortly.");
+  const auto& row = r.rows[0];
+  if (row.text(0) != request_hash)
+    api::fail(409, "idempotency_key_reused",
+              "This Idempotency-Key was already used with a different request (method, path or body).");
+  return api::Response{std::stoi(row.text(1)), row.text(2), row.text(3), true};
+}
+
+void record(const std::string& key, const api::Response& response) {
+  pg::exec("UPDATE sk.idempotency_keys SET status = $2::integer, content_type = $3, body = $4 WHERE key = $1",
+           {key, std::to_string(response.status), response.content_type, response.body});
+}
+
+}  // namespace sk::idempotency

@@ -1,0 +1,30 @@
+// Cursor pagination, one implementation for every list route: keyset on the id,
+// newest first, `limit` 1–100, `starting_after` / `ending_before`, Stripe's envelope.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "pg/spi.hpp"
+#include "platform/api.hpp"
+
+namespace sk::list {
+
+// The query schema of a list route: the paging parameters plus the route's filters.
+schema::Schema query_schema(const std::string& id_prefix, std::vector<schema::Field> filters = {});
+
+class Query {
+ public:
+  // `select` yields one column: the object's JSON text. `alias` names the table whose
+  // `id` column is the cursor.
+  Query(std::string select, std::string from, std::string alias);
+  // Adds a condition with one `?` placeholder; skipped when `value` is absent.
+  Query& where(const std::string& condition, const pg::Text& value);
+  api::Response run(const api::Call& call) const;
+
+ private:
+  std::string select_, from_, alias_;
+  std::vector<std::string> conditions_;
+  std::vector<pg::Text> params_;
+};
+
+}  // namespace sk::list

@@ -1,0 +1,115 @@
+#include "platform/ulid.hpp"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace sk::ulid {
+namespace {
+constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int decode_char(char c) {
+  if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  switch (c) {  // Crockford aliases
+    case 'O': return 0;
+    case 'I': case 'L': return 1;
+    case 'U': return -1;
+    default: break;
+  }
+  for (int i = 0; i < 32; ++i)
+    if (kAlphabet[i] == c) return i;
+  return -1;
+}
+}  // namespace
+
+std::string encode(const Bytes& b) {
+  // 128 bits -> 26 chars of 5 bits; the first char carries only the top 3 bits.
+  std::string out(26, '0');
+  unsigned __int128 v = 0;
+  for (uint8_t byte : b) v = (v << 8) | byte;
+  for (int i = 25; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = kAlphabet[static_cast<unsigned>(v & 31)];
+    v >>= 5;
+  }
+  return out;
+}
+
+std::optional<Bytes> decode(std::string_view text) {
+  if (text.size() != 26) return std::nullopt;
+  unsigned __int128 v = 0;
+  for (size_t i = 0; i < 26; ++i) {
+    int d = decode_char(text[i]);
+    if (d < 0 || (i == 0 && d > 7)) return std::nullopt;
+    v = (v << 5) | static_cast<unsigned>(d);
+  }
+  Bytes b{};
+  for (int i = 15; i >= 0; --i) {
+    b[static_cast<size_t>(i)] = static_cast<uint8_t>(v & 0xff);
+    v >>= 8;
+  }
+  return b;
+}
+
+uint64_t timestamp_ms(const Bytes& b) {
+  uint64_t ms = 0;
+  for (int i = 0; i < 6; ++i) ms = (ms << 8) | b[static_cast<size_t>(i)];
+  return ms;
+}
+
+Generator::Generator(Clock clock, Random random) : clock_(std::move(clock)), random_(std::move(random)) {}
+
+Generator::Generator()
+    : Generator(
+          [] {
+            using namespace std::chrono;
+            return static_cast<uint64_t>(
+                duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+          },
+          [](uint8_t* out, size_t n) {
+            if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
+          }) {}
+
+Bytes Generator::next() {
+  uint64_t ms = clock_();
+  if (ms <= last_ms_ && last_ms_ != 0) {
+    // Same millisecond (or the clock stepped back): keep the last time, add one to the
+    // 80-bit random part. Overflow carries into the time, which keeps the order.
+    for (int i = 15; i >= 0; --i) {
+      if (++last_[static_cast<size_t>(i)] != 0) break;
+    }
+    last_ms_ = timestamp_ms(last_);
+    return last_;
+  }
+  Bytes b{};
+  for (int i = 5; i >= 0; --i) {
+    b[static_cast<size_t>(i)] = static_cast<uint8_t>(ms & 0xff);
+    ms >>= 8;
+  }
+  random_(b.data() + 6, 10);
+  last_ = b;
+  last_ms_ = timestamp_ms(b);
+  return b;
+}
+
+std::string Generator::next_id(std::string_view prefix) {
+  std::string id(prefix);
+  id += '_';
+  id += encode(next());
+  return id;
+}
+
+std::optional<uint64_t> id_timestamp_ms(std::string_view id, std::string_view prefix) {
+  if (id.size() != prefix.size() + 27 || id.substr(0, prefix.size()) != prefix || id[prefix.size()] != '_')
+    return std::nullopt;
+  std::string_view body = id.substr(prefix.size() + 1);
+  for (char c : body)  // ids are issued uppercase; aliases are not accepted in ids
+    if (decode_char(c) < 0 || (c >= 'a' && c <= 'z') || c == 'I' || c == 'L' || c == 'O') return std::nullopt;
+  auto b = decode(body);
+  if (!b) return std::nullopt;
+  return timestamp_ms(*b);
+}
+
+bool is_id(std::string_view id, std::string_view prefix) { return id_timestamp_ms(id, prefix).has_value(); }
+
+}  // namespace sk::ulid

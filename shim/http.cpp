@@ -1,0 +1,356 @@
+#include "http.hpp"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include "config.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "rate_limit.hpp"
+
+namespace sk::shim {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Room for the 256 KiB thread stacks: handlers only hold small frames, and libpq's
+// connect (getaddrinfo, TLS handshake) is the deepest thing they call.
+constexpr size_t kThreadStackBytes = 256 * 1024;
+
+// How far past the body limit an upload is read (and dropped) to deliver its 413.
+constexpr size_t kMaxDrainFactor = 2;
+
+// State of one request, from the URI callback to MHD's completion notice.
+struct Exchange {
+  Clock::time_point start = Clock::now();
+  std::chrono::system_clock::time_point wall = std::chrono::system_clock::now();
+  std::string request_id;
+  std::string method;
+  std::string path;
+  std::optional<std::string> query;
+  const Route* route = nullptr;
+  bool started = false;       // the access handler ran once (headers are parsed)
+  bool in_flight = false;
+  std::optional<RateDecision> rate;
+  std::optional<Response> refusal;  // decided from the headers, sent once the body is in
+  std::string body;
+  bool has_body = false;
+  bool too_large = false;
+  size_t bytes_in = 0;
+  bool responded = false;
+  int status = 0;
+  size_t bytes_out = 0;
+  bool replayed = false;
+};
+
+// Splits the request-target exactly as sent. MHD hands the handler a percent-decoded
+// path and parsed arguments; sk.invoke() wants the raw query, and a raw path keeps
+// decoded NULs, '%2F' and invalid UTF-8 from ever reaching routing.
+void split_target(std::string_view uri, Exchange& x) {
+  // absolute-form (RFC 9112 3.2.2): drop scheme and authority.
+  if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) {
+    size_t slash = uri.find('/', uri.find("//") + 2);
+    uri = slash == std::string_view::npos ? std::string_view("/") : uri.substr(slash);
+  }
+  size_t hash = uri.find('#');
+  if (hash != std::string_view::npos) uri = uri.substr(0, hash);
+  size_t q = uri.find('?');
+  x.path = std::string(uri.substr(0, q));
+  if (q != std::string_view::npos && q + 1 < uri.size()) x.query = std::string(uri.substr(q + 1));
+}
+
+std::optional<std::string> header_value(MHD_Connection* c, const char* name) {
+  const char* v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+std::string allow_list(const std::vector<std::string>& methods) {
+  std::string out;
+  for (const auto& m : methods) out += (out.empty() ? "" : ", ") + m;
+  return out;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  static void* on_uri(void* cls, const char* uri, MHD_Connection*) {
+    auto* self = static_cast<HttpServer*>(cls);
+    auto* x = new (std::nothrow) Exchange();
+    if (!x) return nullptr;
+    split_target(uri ? uri : "/", *x);
+    {
+      std::lock_guard<std::mutex> lock(self->ids_mu_);
+      x->request_id = self->ids_.next_id("req");
+    }
+    return x;
+  }
+
+  static MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
+                               const char* upload_data, size_t* upload_data_size, void** con_cls) {
+    auto* self = static_cast<HttpServer*>(cls);
+    auto* x = static_cast<Exchange*>(*con_cls);
+    if (!x) {  // the URI callback could not allocate
+      x = static_cast<Exchange*>(on_uri(cls, url, c));
+      if (!x) return MHD_NO;
+      *con_cls = x;
+    }
+    try {
+      return handle(*self, c, *x, method, upload_data, upload_data_size);
+    } catch (const std::exception& e) {
+      // No exception may unwind into C; the connection is closed instead.
+      log_event("error", "request handler failed", {{"request_id", x->request_id}, {"error", e.what()}});
+      return MHD_NO;
+    }
+  }
+
+  static MHD_Result handle(HttpServer& self, MHD_Connection* c, Exchange& x, const char* method,
+                           const char* upload_data, size_t* upload_data_size) {
+    const Config& cfg = self.services_.config;
+    if (!x.started) {
+      x.started = true;
+      x.in_flight = true;
+      ++self.in_flight_;
+      x.method = method;
+      x.route = match_route(self.routes_, x.path);
+      // Refusals that need no body are decided now but sent after the body (read and
+      // dropped, never buffered): MHD closes a connection whose response was queued
+      // before the body, and a client being rate limited should keep its connection.
+      if ((!x.route || x.route->rate_limited) && self.services_.limiter.enabled()) {
+        const char* auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (auto token = bearer_token(auth)) {
+          x.rate = self.services_.limiter.take(*token);
+          if (!x.rate->allowed) {
+            x.refusal = problem(429, "rate_limited",
+                                "Too many requests for this API key. Retry after the number of seconds in the "
+                                "Retry-After header.",
+                                x.request_id);
+            x.refusal->headers.emplace_back(MHD_HTTP_HEADER_RETRY_AFTER, std::to_string(x.rate->retry_after_s));
+          }
+        }
+      }
+      if (!x.refusal && !x.route) {
+        x.refusal = problem(404, "route_not_found", "No route matches " + x.method + " " + x.path + ".", x.request_id);
+      } else if (!x.refusal) {
+        const auto& allowed = x.route->methods;
+        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), x.method) == allowed.end()) {
+          x.refusal = problem(405, "method_not_allowed", x.method + " is not allowed on " + x.path + ".", x.request_id);
+          x.refusal->headers.emplace_back(MHD_HTTP_HEADER_ALLOW, allow_list(allowed));
+        }
+      }
+      // A declared length over the limit is refused before a byte of it is read (and
+      // before MHD sends 100 Continue); MHD then closes the connection.
+      if (const char* cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        unsigned long long declared = std::strtoull(cl, nullptr, 10);
+        if (declared > cfg.max_body_bytes) return too_large(self, c, x);
+        if (!x.refusal) x.body.reserve(static_cast<size_t>(declared));
+      }
+      return MHD_YES;
+    }
+
+    if (*upload_data_size > 0) {
+      size_t n = *upload_data_size;
+      *upload_data_size = 0;
+      x.bytes_in += n;
+      x.has_body = true;
+      if (x.responded) return MHD_YES;
+      // Dropping what follows the limit, unbuffered, lets the 413 reach a client that
+      // overshot a little; one streaming on regardless loses the connection instead.
+      if (x.too_large) return x.bytes_in > kMaxDrainFactor * cfg.max_body_bytes ? MHD_NO : MHD_YES;
+      if (x.bytes_in > cfg.max_body_bytes) return too_large(self, c, x);
+      if (!x.refusal) x.body.append(upload_data, n);
+      return MHD_YES;
+    }
+
+    if (x.responded) return MHD_YES;
+    if (x.too_large) return too_large(self, c, x);
+    if (x.refusal) return send(self, c, x, *x.refusal);
+    Request req;
+    req.method = x.method;
+    req.path = x.path;
+    req.query = x.query;
+    if (x.has_body) req.body = std::move(x.body);
+    req.request_id = x.request_id;
+    req.header = [c](const char* name) { return header_value(c, name); };
+    Response r;
+    try {
+      r = x.route->handler(req, self.services_);
+    } catch (const std::exception& e) {
+      log_event("error", "route handler failed", {{"request_id", x.request_id}, {"error", e.what()}});
+      r = problem(500, "internal_error", "An internal error occurred. Quote the request_id when you contact support.",
+                  x.request_id);
+    }
+    return send(self, c, x, r);
+  }
+
+  // With a declared Content-Length the 413 is queued before any body byte is read. A
+  // chunked upload is cut off from the buffer the moment it passes the limit, but MHD
+  // 0.9.75 refuses to queue a response in the middle of an upload (MHD_queue_response
+  // returns MHD_NO), so that 413 goes out when the upload ends, or never if the client
+  // keeps streaming past kMaxDrainFactor times the limit.
+  static MHD_Result too_large(HttpServer& self, MHD_Connection* c, Exchange& x) {
+    if (!x.too_large) {
+      x.too_large = true;
+      std::string().swap(x.body);
+    }
+    Response r = problem(413, "request_too_large",
+                         "The request body exceeds the limit of " +
+                             std::to_string(self.services_.config.max_body_bytes) + " bytes.",
+                         x.request_id);
+    MHD_Result ok = send(self, c, x, r);
+    // Refused mid-upload: keep consuming so the connection can still carry the answer.
+    return x.responded ? ok : MHD_YES;
+  }
+
+  static MHD_Result send(HttpServer& self, MHD_Connection* c, Exchange& x, Response& r) {
+    MHD_Response* resp = MHD_create_response_from_buffer(r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+    MHD_add_response_header(resp, "Request-Id", x.request_id.c_str());
+    if (r.replayed) MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    if (x.rate) {
+      MHD_add_response_header(resp, "RateLimit-Policy", self.services_.limiter.policy_header().c_str());
+      MHD_add_response_header(resp, "RateLimit", RateLimiter::limit_header(*x.rate).c_str());
+    }
+    for (const auto& [name, value] : r.headers) MHD_add_response_header(resp, name.c_str(), value.c_str());
+    // While draining, keep-alive would let a client start new requests indefinitely.
+    if (self.draining_) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(r.status), resp);
+    MHD_destroy_response(resp);
+    if (ok == MHD_YES) {
+      x.responded = true;
+      x.status = r.status;
+      x.bytes_out = r.body.size();
+      x.replayed = r.replayed;
+    }
+    return ok;
+  }
+
+  static void on_completed(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode toe) {
+    auto* self = static_cast<HttpServer*>(cls);
+    auto* x = static_cast<Exchange*>(*con_cls);
+    *con_cls = nullptr;
+    if (!x) return;
+    try {
+      double seconds = std::chrono::duration<double>(Clock::now() - x->start).count();
+      std::string route = x->route && !x->route->prefix ? x->route->path : route_label(x->path);
+      if (!x->route) route = "{unmatched}";
+      if (x->responded) {
+        self->services_.metrics.observe(route, method_label(x->method), x->status, seconds);
+        if (x->replayed) self->services_.metrics.count_replay();
+      }
+      ordered_json line;
+      line["ts"] = rfc3339(x->wall);
+      line["request_id"] = x->request_id;
+      line["method"] = x->method;
+      line["path"] = x->path;
+      line["route"] = route;
+      line["status"] = x->status;  // 0: the connection ended before a response was sent
+      line["duration_ms"] = std::round(seconds * 1e6) / 1e3;
+      line["replayed"] = x->replayed;
+      line["bytes_in"] = x->bytes_in;
+      line["bytes_out"] = x->bytes_out;
+      if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) line["termination"] = static_cast<int>(toe);
+      log_line(line);
+    } catch (const std::exception&) {
+      // Losing one log line beats unwinding into MHD.
+    }
+    if (x->in_flight) --self->in_flight_;
+    delete x;
+  }
+
+  static void on_mhd_log(void*, const char* fmt, va_list ap) {
+    char buf[512];
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    std::string msg(buf);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
+    log_event("warn", "libmicrohttpd: " + msg);
+  }
+};
+
+HttpServer::HttpServer(Services& services, std::vector<Route> routes)
+    : services_(services), routes_(std::move(routes)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  const Config& cfg = services_.config;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* ai = nullptr;
+  std::string port = std::to_string(cfg.http_port);
+  if (int rc = getaddrinfo(cfg.http_host.c_str(), port.c_str(), &hints, &ai); rc != 0 || !ai)
+    throw std::runtime_error("cannot resolve SK_HTTP_HOST " + cfg.http_host + ": " + gai_strerror(rc));
+  sockaddr_storage addr{};
+  std::memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
+  bool v6 = ai->ai_family == AF_INET6;
+  freeaddrinfo(ai);
+
+  // One thread per connection: a handler blocks in libpq for as long as the database
+  // takes, and only that client waits. With a single polling thread (or a small
+  // thread pool) one slow sk.invoke() would stall every other connection, /healthz
+  // included. Threads are cheap here because the stacks are small and the number of
+  // connections is capped; the pool, not the thread count, bounds database load.
+  // poll() is chosen automatically (epoll cannot serve thread-per-connection), and the
+  // inter-thread channel (ITC) is what makes MHD_quiesce_daemon possible.
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+                   MHD_USE_ERROR_LOG;
+  if (v6) flags |= MHD_USE_IPv6;
+  daemon_ = MHD_start_daemon(
+      flags, cfg.http_port, nullptr, nullptr, &Impl::on_request, this,
+      MHD_OPTION_EXTERNAL_LOGGER, &Impl::on_mhd_log, this,  // first, or early messages escape it
+      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&addr),
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(cfg.max_connections),
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(cfg.idle_timeout_s),
+      MHD_OPTION_THREAD_STACK_SIZE, kThreadStackBytes,
+      MHD_OPTION_URI_LOG_CALLBACK, &Impl::on_uri, this,
+      MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, this,
+      MHD_OPTION_END);
+  if (!daemon_)
+    throw std::runtime_error("cannot listen on " + cfg.http_host + ":" + port +
+                             " (address in use or not permitted)");
+}
+
+void HttpServer::quiesce() {
+  draining_ = true;
+  if (daemon_ && listen_fd_ < 0) {
+    MHD_socket fd = MHD_quiesce_daemon(daemon_);
+    if (fd != MHD_INVALID_SOCKET) listen_fd_ = fd;
+  }
+}
+
+bool HttpServer::wait_idle(std::chrono::milliseconds timeout) const {
+  auto deadline = Clock::now() + timeout;
+  while (in_flight_.load() > 0) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+void HttpServer::stop() {
+  if (daemon_) {
+    MHD_stop_daemon(daemon_);
+    daemon_ = nullptr;
+  }
+  // MHD hands a quiesced socket to the caller, but it may only be closed after stop.
+  if (listen_fd_ >= 0) {
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+  }
+}
+
+}  // namespace sk::shim

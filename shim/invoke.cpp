@@ -1,0 +1,123 @@
+#include "invoke.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+
+#include "config.hpp"
+#include "log.hpp"
+#include "pool.hpp"
+#include "text.hpp"
+
+namespace sk::shim {
+namespace {
+
+constexpr const char* kStatement = "sk_invoke";
+constexpr const char* kSql =
+    "SELECT status, content_type, body, replayed FROM sk.invoke($1, $2, $3, $4, $5, $6, $7)";
+constexpr Oid kTextOid = 25;
+
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+const char* param(const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; }
+
+Response unavailable(const std::string& request_id) {
+  Response r = problem(503, "service_unavailable", "The service is temporarily unavailable. Retry the request later.",
+                       request_id);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+Response internal(const std::string& request_id) {
+  return problem(500, "internal_error",
+                 "An internal error occurred. Quote the request_id when you contact support.", request_id);
+}
+
+bool connection_lost(const std::string& sqlstate) {
+  // 08: connection exception; 57P01-57P03: the server is shutting down or starting up.
+  return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
+}
+
+}  // namespace
+
+bool prepare_invoke(PGconn* conn, std::string* error) {
+  const Oid types[7] = {kTextOid, kTextOid, kTextOid, kTextOid, kTextOid, kTextOid, kTextOid};
+  Result r(PQprepare(conn, kStatement, kSql, 7, types), &PQclear);
+  if (r && PQresultStatus(r.get()) == PGRES_COMMAND_OK) return true;
+  if (error) *error = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn);
+  return false;
+}
+
+Response invoke(const Request& req, Services& s) {
+  std::optional<std::string> authorization = req.header("Authorization");
+  std::optional<std::string> idempotency_key = req.header("Idempotency-Key");
+  const std::pair<const char*, const std::optional<std::string>*> texts[] = {
+      {"The request body", &req.body}, {"The query string", &req.query},
+      {"The Authorization header", &authorization}, {"The Idempotency-Key header", &idempotency_key}};
+  if (!valid_text(req.path))
+    return problem(400, "invalid_encoding", "The request path must be UTF-8 text without NUL characters.",
+                   req.request_id);
+  for (const auto& [what, value] : texts)
+    if (*value && !valid_text(**value))
+      return problem(400, "invalid_encoding", std::string(what) + " must be UTF-8 text without NUL characters.",
+                     req.request_id);
+
+  Pool::Failure failure = Pool::Failure::none;
+  std::string error;
+  Pool::Lease lease = s.pool.acquire(std::chrono::milliseconds(s.config.request_timeout_ms), &failure, &error);
+  if (!lease) {
+    if (failure == Pool::Failure::connect)
+      log_event("error", "database connection failed", {{"request_id", req.request_id}, {"error", error}});
+    else
+      log_event("warn", "no database connection free within the request timeout", {{"request_id", req.request_id}});
+    return unavailable(req.request_id);
+  }
+
+  const char* values[7] = {req.method.c_str(), req.path.c_str(), param(req.query),          param(authorization),
+                           param(idempotency_key), req.request_id.c_str(), param(req.body)};
+  Result r(PQexecPrepared(lease.conn(), kStatement, 7, values, nullptr, nullptr, 0), &PQclear);
+
+  if (r && PQresultStatus(r.get()) == PGRES_TUPLES_OK) {
+    if (PQntuples(r.get()) != 1 || PQnfields(r.get()) != 4 || PQgetisnull(r.get(), 0, 0)) {
+      log_event("error", "sk.invoke returned an unexpected result",
+                {{"request_id", req.request_id}, {"rows", PQntuples(r.get())}});
+      return internal(req.request_id);
+    }
+    Response out;
+    out.status = std::atoi(PQgetvalue(r.get(), 0, 0));
+    if (out.status < 100 || out.status > 599) {
+      log_event("error", "sk.invoke returned an invalid status", {{"request_id", req.request_id}, {"status", out.status}});
+      return internal(req.request_id);
+    }
+    if (!PQgetisnull(r.get(), 0, 1)) out.content_type = PQgetvalue(r.get(), 0, 1);
+    if (!PQgetisnull(r.get(), 0, 2))
+      out.body.assign(PQgetvalue(r.get(), 0, 2), static_cast<size_t>(PQgetlength(r.get(), 0, 2)));
+    out.replayed = !PQgetisnull(r.get(), 0, 3) && PQgetvalue(r.get(), 0, 3)[0] == 't';
+    return out;
+  }
+
+  const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state ? state : "";
+  std::string message = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(lease.conn());
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  ordered_json fields = {{"request_id", req.request_id}, {"sqlstate", sqlstate}, {"error", message}};
+
+  if (PQstatus(lease.conn()) != CONNECTION_OK || connection_lost(sqlstate)) {
+    log_event("error", "database connection lost", fields);
+    lease.discard();
+    return unavailable(req.request_id);
+  }
+  if (sqlstate == "57014") {
+    log_event("warn", "sk.invoke cancelled by statement_timeout", fields);
+    return problem(503, "request_timeout",
+                   "The request took longer than the service allows and was cancelled. Retry the request later.",
+                   req.request_id);
+  }
+  log_event("error", "sk.invoke failed", fields);
+  // A missing or stale prepared statement (26000, 0A000 "cached plan must not change
+  // result type" after an upgrade) stays broken on this connection: start it afresh.
+  if (sqlstate == "26000" || sqlstate == "0A000") lease.discard();
+  return internal(req.request_id);
+}
+
+}  // namespace sk::shim

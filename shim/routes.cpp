@@ -1,0 +1,100 @@
+#include "routes.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "config.hpp"
+#include "invoke.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "pool.hpp"
+#include "problem.hpp"
+#include "rate_limit.hpp"
+
+namespace sk::shim {
+
+Response problem(int status, std::string_view code, std::string_view detail, const std::string& request_id) {
+  Response r;
+  r.status = status;
+  r.content_type = kProblemContentType;
+  r.body = problem_json(status, code, detail, request_id);
+  return r;
+}
+
+namespace {
+
+Response healthz(const Request&, Services&) {
+  Response r;
+  r.body = R"({"status":"ok"})";
+  return r;
+}
+
+// Ready means a request could be served now: a pooled connection answers SELECT 1.
+// The wait is short so orchestrators probing a saturated shim get an answer quickly.
+Response readyz(const Request& req, Services& s) {
+  auto wait = std::chrono::milliseconds(std::min(s.config.request_timeout_ms, 2000u));
+  Pool::Failure failure = Pool::Failure::none;
+  std::string error;
+  Pool::Lease lease = s.pool.acquire(wait, &failure, &error);
+  bool ready = false;
+  if (lease) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(lease.conn(), "SELECT 1"), &PQclear);
+    ready = res && PQresultStatus(res.get()) == PGRES_TUPLES_OK;
+    if (!ready) {
+      error = res ? PQresultErrorMessage(res.get()) : PQerrorMessage(lease.conn());
+      if (PQstatus(lease.conn()) != CONNECTION_OK) lease.discard();
+    }
+  }
+  if (ready) {
+    Response r;
+    r.body = R"({"status":"ready"})";
+    return r;
+  }
+  log_event("warn", "not ready", {{"request_id", req.request_id}, {"error", error}});
+  return problem(503, "service_unavailable", "The database is not reachable.", req.request_id);
+}
+
+Response metrics(const Request&, Services& s) {
+  Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = s.metrics.render({
+      {"sk_db_pool_size", "Connections the database pool may hold.", static_cast<double>(s.pool.size())},
+      {"sk_db_pool_in_use", "Pooled connections currently checked out.", static_cast<double>(s.pool.in_use())},
+      {"sk_db_pool_connected", "Pooled connections currently open.", static_cast<double>(s.pool.connected())},
+      {"sk_http_requests_in_flight", "Requests currently being answered.", static_cast<double>(s.in_flight())},
+      {"sk_rate_limit_tracked_keys", "API keys with a partly used rate-limit bucket.",
+       static_cast<double>(s.limiter.tracked_keys())},
+  });
+  return r;
+}
+
+}  // namespace
+
+std::vector<Route> default_routes() {
+  const std::vector<std::string> read_only = {"GET", "HEAD"};
+  return {
+      // The whole REST API: one sk.invoke() call per request; routing, auth and
+      // validation happen in the database. Method checks are the extension's too.
+      {"/inventory/v1", true, {}, true, invoke},
+      {"/healthz", false, read_only, false, healthz},
+      {"/readyz", false, read_only, false, readyz},
+      {"/metrics", false, read_only, false, metrics},
+      // Extension points, to be added: {"/mcp", false, {"POST"}, true, mcp},
+      //                                 {"/docs", false, read_only, false, docs},
+  };
+}
+
+const Route* match_route(const std::vector<Route>& routes, std::string_view path) {
+  for (const auto& r : routes) {
+    if (path == r.path) return &r;
+    if (r.prefix && path.size() > r.path.size() && path.compare(0, r.path.size(), r.path) == 0 &&
+        path[r.path.size()] == '/')
+      return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace sk::shim

@@ -1,0 +1,60 @@
+// The shim's routing table. Everything under /inventory/v1 is forwarded to
+// sk.invoke(); a few absolute paths are answered by the shim itself. New endpoints
+// (/mcp, /docs) are added by appending a Route in default_routes(): the HTTP layer
+// handles bodies, limits, rate limiting, Request-Id, logging and metrics for them.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sk::shim {
+
+struct Config;
+class Pool;
+class Metrics;
+class RateLimiter;
+
+// What a route handler may use. Owned by main(); outlives the HTTP server.
+struct Services {
+  const Config& config;
+  Pool& pool;
+  Metrics& metrics;
+  RateLimiter& limiter;
+  std::function<size_t()> in_flight;  // requests currently being answered
+};
+
+struct Request {
+  std::string method;
+  std::string path;                  // as received: percent-encoding untouched, no query
+  std::optional<std::string> query;  // raw text after '?', still URL-encoded
+  std::optional<std::string> body;   // nullopt when the request had no body
+  std::string request_id;            // req_<ULID>, also sent back as Request-Id
+  // First value of a request header (case-insensitive name), if present.
+  std::function<std::optional<std::string>(const char* name)> header;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  bool replayed = false;  // adds Idempotent-Replayed: true
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Response problem(int status, std::string_view code, std::string_view detail, const std::string& request_id);
+
+struct Route {
+  std::string path;                  // exact path, or a prefix when `prefix` is set
+  bool prefix = false;               // matches `path` itself and `path` + "/..."
+  std::vector<std::string> methods;  // allowed methods; empty = any (the handler decides)
+  bool rate_limited = false;         // charge the bearer key's token bucket
+  std::function<Response(const Request&, Services&)> handler;
+};
+
+std::vector<Route> default_routes();
+const Route* match_route(const std::vector<Route>& routes, std::string_view path);
+
+}  // namespace sk::shim
