@@ -202,6 +202,7 @@ struct HttpServer::Impl {
   static MHD_Result too_large(HttpServer& self, MHD_Connection* c, Exchange& x) {
     if (!x.too_large) {
       x.too_large = true;
+      x.status = 413;  // logged and counted even if the connection is cut before sending
       std::string().swap(x.body);
     }
     Response r = problem(413, "request_too_large",
@@ -246,7 +247,7 @@ struct HttpServer::Impl {
       double seconds = std::chrono::duration<double>(Clock::now() - x->start).count();
       std::string route = x->route && !x->route->prefix ? x->route->path : route_label(x->path);
       if (!x->route) route = "{unmatched}";
-      if (x->responded) {
+      if (x->status != 0) {
         self->services_.metrics.observe(route, method_label(x->method), x->status, seconds);
         if (x->replayed) self->services_.metrics.count_replay();
       }

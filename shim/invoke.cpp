@@ -34,8 +34,11 @@ Response internal(const std::string& request_id) {
 }
 
 bool connection_lost(const std::string& sqlstate) {
+  // Every error the server sends carries a SQLSTATE; none means libpq itself failed
+  // (socket closed, out of memory), which can leave PQstatus still CONNECTION_OK.
   // 08: connection exception; 57P01-57P03: the server is shutting down or starting up.
-  return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
+  return sqlstate.empty() || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
 }
 
 }  // namespace
@@ -104,7 +107,7 @@ Response invoke(const Request& req, Services& s) {
 
   if (PQstatus(lease.conn()) != CONNECTION_OK || connection_lost(sqlstate)) {
     log_event("error", "database connection lost", fields);
-    lease.discard();
+    lease.discard(/*server_lost=*/true);
     return unavailable(req.request_id);
   }
   if (sqlstate == "57014") {

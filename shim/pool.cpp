@@ -3,6 +3,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "log.hpp"
+
 namespace sk::shim {
 
 Pool::Pool(const std::string& conninfo, unsigned size, unsigned statement_timeout_ms, Setup setup)
@@ -42,14 +44,25 @@ Pool::Pool(const std::string& conninfo, unsigned size, unsigned statement_timeou
 
 Pool::~Pool() { close(); }
 
+void Pool::on_notice(void*, const char* message) {
+  std::string m = message ? message : "";
+  while (!m.empty() && m.back() == '\n') m.pop_back();
+  log_event("warn", "database notice", {{"notice", m}});
+}
+
 Pool::Lease::~Lease() {
   if (pool_) pool_->release(slot_);
 }
 
 PGconn* Pool::Lease::conn() const { return pool_ ? pool_->slots_[slot_].conn : nullptr; }
 
-void Pool::Lease::discard() {
-  if (pool_) pool_->disconnect(slot_);
+void Pool::Lease::discard(bool server_lost) {
+  if (!pool_) return;
+  if (server_lost) {
+    std::lock_guard<std::mutex> lock(pool_->mu_);
+    ++pool_->generation_;
+  }
+  pool_->disconnect(slot_);
 }
 
 bool Pool::connect(size_t slot, std::string* error) {
@@ -66,6 +79,9 @@ bool Pool::connect(size_t slot, std::string* error) {
     PQfinish(c);
     return false;
   }
+  // libpq prints server notices (e.g. "terminating connection due to administrator
+  // command") on stderr by default, which would break the one-JSON-object-per-line log.
+  PQsetNoticeProcessor(c, &Pool::on_notice, nullptr);
   if (setup_ && !setup_(c, error)) {
     PQfinish(c);
     return false;
@@ -74,6 +90,7 @@ bool Pool::connect(size_t slot, std::string* error) {
   std::lock_guard<std::mutex> lock(mu_);
   slots_[slot].conn = c;
   slots_[slot].cancel = cancel;
+  slots_[slot].generation = generation_;
   return true;
 }
 
@@ -103,6 +120,7 @@ void Pool::release(size_t slot) {
 
 Pool::Lease Pool::acquire(std::chrono::milliseconds wait, Failure* failure, std::string* error) {
   size_t slot;
+  bool stale;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!cv_.wait_for(lock, wait, [this] { return closed_ || !free_.empty(); }) || closed_) {
@@ -112,13 +130,14 @@ Pool::Lease Pool::acquire(std::chrono::milliseconds wait, Failure* failure, std:
     slot = free_.back();
     free_.pop_back();
     slots_[slot].leased = true;
+    stale = slots_[slot].generation != generation_;
     ++in_use_;
   }
   Lease lease(this, slot);
   // Only the lease holder touches a slot's connection, so connecting runs unlocked and
   // a slow connect never blocks other checkouts.
   PGconn* c = slots_[slot].conn;
-  if (c && PQstatus(c) != CONNECTION_OK) {
+  if (c && (stale || PQstatus(c) != CONNECTION_OK)) {
     lease.discard();
     c = nullptr;
   }

@@ -36,8 +36,10 @@ class Pool {
     explicit operator bool() const { return pool_ != nullptr; }
     PGconn* conn() const;
     // The connection is broken or in an unknown state: close it now so the next
-    // checkout of this slot connects afresh.
-    void discard();
+    // checkout of this slot connects afresh. `server_lost` says the server went away
+    // (restart, failover): then every other pooled connection is presumed dead too and
+    // is replaced at its next checkout, instead of failing one more request each.
+    void discard(bool server_lost = false);
 
    private:
     friend class Pool;
@@ -62,8 +64,10 @@ class Pool {
     PGconn* conn = nullptr;
     PGcancel* cancel = nullptr;  // made at connect time: PQcancel is safe from any thread
     bool leased = false;
+    unsigned long generation = 0;  // value of generation_ when connected
   };
 
+  static void on_notice(void* arg, const char* message);
   bool connect(size_t slot, std::string* error);
   void disconnect(size_t slot);
   void release(size_t slot);
@@ -76,6 +80,7 @@ class Pool {
   std::vector<Slot> slots_;
   std::vector<size_t> free_;  // a stack: the most recently used (warm) connection first
   size_t in_use_ = 0;
+  unsigned long generation_ = 0;  // bumped whenever the server is seen to go away
   bool closed_ = false;
 };
 

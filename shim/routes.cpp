@@ -45,7 +45,7 @@ Response readyz(const Request& req, Services& s) {
     ready = res && PQresultStatus(res.get()) == PGRES_TUPLES_OK;
     if (!ready) {
       error = res ? PQresultErrorMessage(res.get()) : PQerrorMessage(lease.conn());
-      if (PQstatus(lease.conn()) != CONNECTION_OK) lease.discard();
+      if (PQstatus(lease.conn()) != CONNECTION_OK) lease.discard(/*server_lost=*/true);
     }
   }
   if (ready) {

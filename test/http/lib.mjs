@@ -1,0 +1,39 @@
+// Shared by the HTTP tests: they talk to the real shim over real HTTP (SK_BASE_URL)
+// and create accounts with the DBA function through psql (SK_PSQL), as an operator would.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+
+export const BASE = process.env.SK_BASE_URL ?? 'http://127.0.0.1:8080';
+export const LIMITED = process.env.SK_LIMITED_URL;
+
+export function psql(sql) {
+  const [cmd, ...args] = (process.env.SK_PSQL ?? 'psql').split(' ');
+  return execFileSync(cmd, [...args, '-tA', '-c', sql], { encoding: 'utf8' }).trim();
+}
+
+// A fresh account; returns { id, test, live } with its two secret keys.
+export function createAccount(name = 'HTTP test', currency = 'USD') {
+  const out = JSON.parse(psql(`SELECT sk.create_account('${name.replace(/'/g, "''")}', '${currency}')`));
+  return { id: out.account_id, test: out.test_secret_key, live: out.live_secret_key };
+}
+
+export const newKey = () => randomUUID();
+
+// One request. `idem: true` draws a fresh Idempotency-Key; a string uses that key.
+export async function api(key, method, path, { body, idem, query, headers = {}, base = BASE, rawBody } = {}) {
+  const h = { ...headers };
+  if (key) h.authorization = `Bearer ${key}`;
+  if (idem === true) h['idempotency-key'] = newKey();
+  else if (typeof idem === 'string') h['idempotency-key'] = idem;
+  let payload = rawBody;
+  if (body !== undefined) {
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+    h['content-type'] = 'application/json';
+  }
+  const url = `${base}/inventory/v1${path}${query ? `?${new URLSearchParams(query)}` : ''}`;
+  const res = await fetch(url, { method, headers: h, body: payload });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, text, json };
+}
