@@ -43,6 +43,7 @@ CONF
   psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'sk'" | grep -q 1 ||
     psql_admin -d postgres -c "CREATE DATABASE sk"
   psql_admin -d sk <<'SQL'
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS sk_inventory;
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sk_shim') THEN

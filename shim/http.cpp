@@ -329,7 +329,13 @@ void HttpServer::quiesce() {
   draining_ = true;
   if (daemon_ && listen_fd_ < 0) {
     MHD_socket fd = MHD_quiesce_daemon(daemon_);
-    if (fd != MHD_INVALID_SOCKET) listen_fd_ = fd;
+    if (fd != MHD_INVALID_SOCKET) {
+      listen_fd_ = fd;
+      // A quiesced socket still completes handshakes into its backlog, leaving new
+      // clients hanging until exit. shutdown() makes the kernel refuse them now, so
+      // they fail over at once; the descriptor itself stays open as MHD requires.
+      ::shutdown(fd, SHUT_RDWR);
+    }
   }
 }
 

@@ -29,6 +29,7 @@ class HttpServer {
   bool wait_idle(std::chrono::milliseconds timeout) const;
   void stop();  // closes every connection and joins the connection threads
   size_t in_flight() const { return in_flight_.load(); }
+  bool draining() const { return draining_.load(); }
 
   // Entry points for the C callbacks in http.cpp; not for general use.
   struct Impl;

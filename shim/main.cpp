@@ -52,7 +52,9 @@ int main() {
     Metrics metrics;
     RateLimiter limiter(cfg.rate_limit, cfg.rate_limit_max_keys);
     HttpServer* server_ptr = nullptr;
-    Services services{cfg, pool, metrics, limiter, [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; }};
+    Services services{cfg, pool, metrics, limiter,
+                      [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; },
+                      [&server_ptr] { return server_ptr && server_ptr->draining(); }};
     HttpServer server(services, default_routes());
     server_ptr = &server;
     server.start();

@@ -35,6 +35,8 @@ Response healthz(const Request&, Services&) {
 // Ready means a request could be served now: a pooled connection answers SELECT 1.
 // The wait is short so orchestrators probing a saturated shim get an answer quickly.
 Response readyz(const Request& req, Services& s) {
+  if (s.draining())
+    return problem(503, "service_unavailable", "The service is shutting down.", req.request_id);
   auto wait = std::chrono::milliseconds(std::min(s.config.request_timeout_ms, 2000u));
   Pool::Failure failure = Pool::Failure::none;
   std::string error;

@@ -24,6 +24,7 @@ struct Services {
   Metrics& metrics;
   RateLimiter& limiter;
   std::function<size_t()> in_flight;  // requests currently being answered
+  std::function<bool()> draining;     // shutdown has begun
 };
 
 struct Request {
