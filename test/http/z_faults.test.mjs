@@ -1,0 +1,75 @@
+// Faults: the shim survives PostgreSQL going away (503 while down, reconnects after),
+// and SIGTERM lets an in-flight request finish. Each test runs its own shim process.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { api, createAccount, psql } from './lib.mjs';
+
+const root = process.env.SK_ROOT ?? new URL('../..', import.meta.url).pathname;
+let nextPort = 18180;
+
+async function startShim() {
+  const port = nextPort++;
+  const child = spawn(`${root}/build/sk-shim`, [], {
+    env: { ...process.env, SK_HTTP_PORT: String(port), SK_POOL_SIZE: '2' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet listening */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, base };
+}
+
+function cluster(...args) {
+  execFileSync(`${root}/scripts/cluster.sh`, args, { stdio: 'ignore', env: process.env });
+}
+
+test('PostgreSQL stopped: 503 problem, never a crash; started again: requests succeed', async () => {
+  const acct = createAccount('Faults');
+  const { child, base } = await startShim();
+  try {
+    assert.equal((await api(acct.test, 'GET', '/items', { base })).status, 200);
+    cluster('stop', 'immediate');
+    const down = await api(acct.test, 'GET', '/items', { base });
+    assert.equal(down.status, 503, down.text);
+    assert.equal(down.json.code, 'service_unavailable');
+    assert.equal((await fetch(`${base}/readyz`)).status, 503);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200, 'the process is alive');
+    cluster('start');
+    let up;
+    for (let i = 0; i < 20; i++) {
+      up = await api(acct.test, 'GET', '/items', { base });
+      if (up.status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(up.status, 200, 'reconnected after the restart');
+    assert.equal(child.exitCode, null, 'the shim kept running');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('SIGTERM: the in-flight request completes, then the shim exits 0', async () => {
+  const acct = createAccount('Shutdown');
+  const { child, base } = await startShim();
+  // Hold a lock that the item insert must wait for, so the request is in flight.
+  const [cmd, ...args] = process.env.SK_PSQL.split(' ');
+  const locker = spawn(cmd, [...args, '-c', 'BEGIN; LOCK TABLE sk.items IN SHARE MODE; SELECT pg_sleep(1.5); COMMIT;'], { stdio: 'ignore' });
+  const lockerDone = once(locker, 'exit');
+  const shimExited = once(child, 'exit');
+  await new Promise((r) => setTimeout(r, 300));
+  const inFlight = api(acct.test, 'POST', '/items', { body: { sku: 'SLOW-1', name: 'slow' }, idem: true, base });
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill('SIGTERM');
+  const res = await inFlight;
+  assert.equal(res.status, 200, res.text);
+  const [code] = await shimExited;
+  assert.equal(code, 0);
+  await lockerDone;
+  assert.equal(psql(`SELECT count(*) FROM sk.items WHERE sku = 'SLOW-1' AND account_id = '${acct.id}'`), '1');
+});
