@@ -13,7 +13,7 @@ PG_CONFIG  ?= pg_config
 
 PG_CPPFLAGS = -Iextension
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
-SHLIB_LINK  = -lstdc++ -lcrypto
+SHLIB_LINK  = -lstdc++ -lcrypto -lcurl
 
 # PGXS would also compile every source to LLVM bitcode for JIT inlining. Inlining
 # C++ entry points through the JIT buys nothing here and needs clang to match g++'s

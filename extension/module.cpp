@@ -3,6 +3,7 @@
 #include "pg/postgres.hpp"
 #include "platform/context.hpp"
 #include "platform/settings.hpp"
+#include "webhooks/worker.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -11,5 +12,11 @@ void _PG_init(void);
 void _PG_init(void) {
   sk::settings::define();
   sk::context::register_callbacks();
+  // The worker and its wake-up latch need shared memory, so only a preloaded library
+  // starts them (shared_preload_libraries = 'sk_inventory').
+  if (process_shared_preload_libraries_in_progress) {
+    sk::webhooks::install_shmem_hooks();
+    sk::webhooks::register_worker();
+  }
 }
 }

@@ -37,11 +37,14 @@ step "throwaway cluster on port $SK_PGPORT"
 scripts/cluster.sh start
 PSQL=("$(pg_config --bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$SK_RUN_DIR" -p "$SK_PGPORT" -U postgres -d sk)
 "${PSQL[@]}" -c "CREATE EXTENSION IF NOT EXISTS pgtap"
+# Webhook retries on a test-sized schedule: the same code path, seconds instead of hours.
+"${PSQL[@]}" -c "ALTER SYSTEM SET sk.webhook_retry_schedule = '300ms,300ms,300ms'" -c "SELECT pg_reload_conf()" >/dev/null
 
 step "pgTAP"
 (cd test/sql && pg_prove -h "$SK_RUN_DIR" -p "$SK_PGPORT" -U postgres -d sk --failures ./*.sql)
 
 step "HTTP tests through the real shim"
+[ -d test/http/node_modules/standardwebhooks ] || (cd test/http && npm ci --no-audit --no-fund >/dev/null)
 export SK_DATABASE_URL="host=$SK_RUN_DIR port=$SK_PGPORT dbname=sk user=sk_shim"
 SK_HTTP_PORT=$HTTP_PORT ./build/sk-shim >"$SK_RUN_DIR/shim.log" 2>&1 &
 PIDS+=($!)

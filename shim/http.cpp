@@ -10,6 +10,8 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -87,14 +89,15 @@ std::string allow_list(const std::vector<std::string>& methods) {
 struct HttpServer::Impl {
   static void* on_uri(void* cls, const char* uri, MHD_Connection*) {
     auto* self = static_cast<HttpServer*>(cls);
-    auto* x = new (std::nothrow) Exchange();
-    if (!x) return nullptr;
-    split_target(uri ? uri : "/", *x);
-    {
+    try {
+      auto x = std::make_unique<Exchange>();
+      split_target(uri ? uri : "/", *x);
       std::lock_guard<std::mutex> lock(self->ids_mu_);
       x->request_id = self->ids_.next_id("req");
+      return x.release();
+    } catch (const std::exception&) {
+      return nullptr;  // on_request retries once and closes the connection if that fails too
     }
-    return x;
   }
 
   static MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
@@ -271,12 +274,32 @@ struct HttpServer::Impl {
     delete x;
   }
 
+  // MHD reports per-connection events ("Server reached connection limit") that an
+  // overload turns into thousands of lines a second; each distinct message is written
+  // at most once a second, with the number of repeats it stands for.
   static void on_mhd_log(void*, const char* fmt, va_list ap) {
     char buf[512];
     std::vsnprintf(buf, sizeof buf, fmt, ap);
     std::string msg(buf);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
-    log_event("warn", "libmicrohttpd: " + msg);
+    static std::mutex mu;
+    static std::map<std::string, std::pair<Clock::time_point, unsigned long>> seen;  // last written, suppressed
+    unsigned long repeated = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto now = Clock::now();
+      auto it = seen.find(msg);
+      if (it != seen.end() && now - it->second.first < std::chrono::seconds(1)) {
+        ++it->second.second;
+        return;
+      }
+      if (it != seen.end()) repeated = it->second.second;
+      if (seen.size() >= 64) seen.clear();  // messages quote addresses and sizes; keep it bounded
+      seen[msg] = {now, 0};
+    }
+    ordered_json fields = ordered_json::object();
+    if (repeated) fields["suppressed_repeats"] = repeated;
+    log_event("warn", "libmicrohttpd: " + msg, fields);
   }
 };
 

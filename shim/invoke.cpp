@@ -54,9 +54,15 @@ bool prepare_invoke(PGconn* conn, std::string* error) {
 Response invoke(const Request& req, Services& s) {
   std::optional<std::string> authorization = req.header("Authorization");
   std::optional<std::string> idempotency_key = req.header("Idempotency-Key");
+  // Such a body cannot be JSON (RFC 8259 requires UTF-8 and escaped control
+  // characters), so it gets the code the extension uses for any unparsable body.
+  if (req.body && !valid_text(*req.body))
+    return problem(400, "body_invalid_json", "The request body is not valid JSON: it must be UTF-8 text.",
+                   req.request_id);
   const std::pair<const char*, const std::optional<std::string>*> texts[] = {
-      {"The request body", &req.body}, {"The query string", &req.query},
-      {"The Authorization header", &authorization}, {"The Idempotency-Key header", &idempotency_key}};
+      {"The query string", &req.query},
+      {"The Authorization header", &authorization},
+      {"The Idempotency-Key header", &idempotency_key}};
   if (!valid_text(req.path))
     return problem(400, "invalid_encoding", "The request path must be UTF-8 text without NUL characters.",
                    req.request_id);

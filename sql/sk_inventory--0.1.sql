@@ -228,6 +228,120 @@ CREATE FUNCTION sk.prune_idempotency_keys() RETURNS bigint
   AS 'MODULE_PATHNAME', 'sk_prune_idempotency_keys' LANGUAGE C VOLATILE;
 
 ------------------------------------------------------------------------------
+-- Webhooks (DESIGN.md section 6). Deliveries are created in the transaction that
+-- writes the event (sk.emit_event), so the outbox and the change commit together;
+-- the background worker claims due deliveries with a lease and records each attempt.
+------------------------------------------------------------------------------
+CREATE TABLE sk.webhook_endpoints (
+  account_id          text NOT NULL DEFAULT sk.current_account(),
+  livemode            boolean NOT NULL DEFAULT sk.current_livemode(),
+  id                  text NOT NULL DEFAULT sk.new_id('we'),
+  url                 text NOT NULL,
+  description         text,
+  enabled_events      text[] NOT NULL,         -- {'*'} or event types
+  status              text NOT NULL DEFAULT 'enabled' CHECK (status IN ('enabled', 'disabled')),
+  disabled_reason     text,
+  secret              text NOT NULL,           -- whsec_…; needed in clear to sign
+  previous_secret     text,                    -- still signs until previous_secret_expires_at
+  previous_secret_expires_at timestamptz,
+  metadata            jsonb NOT NULL DEFAULT '{}',
+  created_at          timestamptz NOT NULL DEFAULT now(),
+  updated_at          timestamptz NOT NULL DEFAULT now(),
+  deleted_at          timestamptz,
+  PRIMARY KEY (account_id, livemode, id)
+);
+
+CREATE TABLE sk.webhook_deliveries (
+  account_id      text NOT NULL DEFAULT sk.current_account(),
+  livemode        boolean NOT NULL DEFAULT sk.current_livemode(),
+  id              text NOT NULL DEFAULT sk.new_id('wd'),
+  endpoint_id     text NOT NULL,
+  event_id        text NOT NULL,
+  status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'retrying', 'dead')),
+  attempt_count   integer NOT NULL DEFAULT 0,  -- attempts over the delivery's life
+  tries           integer NOT NULL DEFAULT 0,  -- attempts since it was (re)queued: the schedule position
+  next_attempt_at timestamptz DEFAULT now(),   -- null once final
+  lease_until     timestamptz,                 -- a worker is sending it until then
+  lease_owner     integer,                     -- that worker's pid
+  last_status_code integer,
+  last_error      text,
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  updated_at      timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account_id, livemode, id)
+);
+CREATE INDEX webhook_deliveries_endpoint_idx ON sk.webhook_deliveries (account_id, livemode, endpoint_id, id);
+-- The worker's queue: only deliveries still to be sent are in this index.
+CREATE INDEX webhook_deliveries_due_idx ON sk.webhook_deliveries (next_attempt_at)
+  WHERE status IN ('pending', 'retrying');
+
+CREATE TABLE sk.webhook_attempts (
+  account_id   text NOT NULL,
+  livemode     boolean NOT NULL,
+  delivery_id  text NOT NULL,
+  attempt      integer NOT NULL,
+  attempted_at timestamptz NOT NULL,
+  status_code  integer,                 -- null when no HTTP response arrived
+  error        text,                    -- timeout, connection refused, …
+  latency_ms   integer NOT NULL,
+  response_excerpt text,                -- first 1 KiB of the response body
+  PRIMARY KEY (account_id, livemode, delivery_id, attempt)
+);
+
+DO $rls$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['webhook_endpoints', 'webhook_deliveries', 'webhook_attempts'] LOOP
+    EXECUTE format('ALTER TABLE sk.%I OWNER TO sk_owner', t);
+    EXECUTE format('ALTER TABLE sk.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE sk.%I FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format($p$CREATE POLICY tenant ON sk.%I
+                       USING (account_id = sk.current_account() AND livemode = sk.current_livemode())
+                       WITH CHECK (account_id = sk.current_account() AND livemode = sk.current_livemode())$p$, t);
+  END LOOP;
+END
+$rls$;
+
+CREATE FUNCTION sk.webhook_endpoint_object(w sk.webhook_endpoints) RETURNS json LANGUAGE sql STABLE
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  w.id, 'webhook_endpoint' AS object, w.livemode, sk.rfc3339(w.created_at) AS created_at,
+  w.url, w.description, w.enabled_events, w.status, w.disabled_reason, w.metadata,
+  sk.rfc3339(w.updated_at) AS updated_at) o);
+
+CREATE FUNCTION sk.webhook_delivery_object(d sk.webhook_deliveries) RETURNS json LANGUAGE sql STABLE
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  d.id, 'webhook_delivery' AS object, d.livemode, sk.rfc3339(d.created_at) AS created_at,
+  d.endpoint_id, d.event_id, (SELECT e.type FROM sk.events e WHERE e.id = d.event_id) AS event_type,
+  d.status, d.attempt_count, sk.rfc3339(d.next_attempt_at) AS next_attempt_at,
+  d.last_status_code, d.last_error,
+  coalesce((SELECT json_agg(a ORDER BY a.attempt) FROM (
+     SELECT at.attempt, sk.rfc3339(at.attempted_at) AS attempted_at, at.status_code, at.error,
+            at.latency_ms, at.response_excerpt
+       FROM sk.webhook_attempts at WHERE at.delivery_id = d.id) a), '[]'::json) AS attempts) o);
+
+-- Writes an event and, in the same statement, one delivery per matching endpoint.
+-- Returns the number of deliveries created (the caller wakes the worker at commit).
+CREATE FUNCTION sk.emit_event(event_type text, object json) RETURNS integer LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+  WITH e AS (
+    INSERT INTO sk.events (type, data) VALUES (event_type, ('{"object":' || object::text || '}')::json)
+    RETURNING id, type
+  ), d AS (
+    INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)
+    SELECT w.id, e.id FROM e JOIN sk.webhook_endpoints w
+      ON w.status = 'enabled' AND w.deleted_at IS NULL
+     AND (w.enabled_events = '{*}' OR e.type = ANY (w.enabled_events))
+    RETURNING 1
+  )
+  SELECT count(*)::integer FROM d;
+END;
+
+GRANT EXECUTE ON FUNCTION sk.webhook_endpoint_object(sk.webhook_endpoints),
+                          sk.webhook_delivery_object(sk.webhook_deliveries),
+                          sk.emit_event(text, json) TO sk_owner;
+-- Reporting roles see the delivery log, not the endpoints (which hold signing secrets).
+GRANT SELECT ON sk.webhook_deliveries, sk.webhook_attempts TO sk_reporting;
+
+------------------------------------------------------------------------------
 -- Ownership and privileges.
 ------------------------------------------------------------------------------
 ALTER TABLE sk.accounts OWNER TO sk_owner;
@@ -252,3 +366,385 @@ GRANT EXECUTE ON FUNCTION sk.invoke(text, text, text, text, text, text, text), s
 GRANT SELECT ON sk.accounts, sk.events, sk.locations, sk.items TO sk_reporting;
 GRANT EXECUTE ON FUNCTION sk.item_object(sk.items), sk.location_object(sk.locations),
                           sk.event_object(sk.events) TO sk_reporting;
+
+-- ==== Ledger (issue 3) ====
+-- Append-only movements, the balance cache derived from them, per-item weighted
+-- average cost (WAC), lots, reason codes, reporting views and the DBA checks.
+--
+-- How WAC is computed, rounded and stored (all numeric, never floating point):
+--   * Only a receipt (type 'receipt', qty > 0, not a reversal) changes WAC:
+--       on-hand before > 0:  wac = (on_hand·wac + qty·unit_cost) / (on_hand + qty)
+--       on-hand before <= 0: wac = unit_cost
+--     Every other movement (sales, returns, adjustments, transfers, reversals) leaves WAC
+--     unchanged and records the WAC current at that moment as its unit_cost.
+--   * The division is rounded exactly (half away from zero) to 6 decimal places and the
+--     rounded value is what is stored (item_stock.wac, movements.wac_after) and what the
+--     next receipt builds on. Products and sums are exact; on-hand is never rounded.
+--   * A stock value is on_hand × wac rounded to the currency's minor unit (2 decimals for
+--     USD/EUR, 0 for JPY, 3 for KWD...). Unit costs and WAC are rendered with at least 2
+--     and at most 6 decimals ("6.00", "5.123457"); quantities without trailing zeros.
+--   * An item that was never received has WAC 0.
+
+-- Account-defined reason codes; the default catalogue is built in (sk.reason_code_catalogue).
+CREATE TABLE sk.reason_codes (
+  account_id  text NOT NULL DEFAULT sk.current_account(),
+  livemode    boolean NOT NULL DEFAULT sk.current_livemode(),
+  id          text NOT NULL DEFAULT sk.new_id('rsn'),
+  code        text NOT NULL CHECK (code ~ '^[a-z][a-z0-9_]{0,63}$'),
+  description text,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account_id, livemode, id)
+);
+CREATE UNIQUE INDEX reason_codes_code_key ON sk.reason_codes (account_id, livemode, code);
+
+-- Lots of lot-tracked items (issue 5 adds GRNs and the lot routes on top).
+CREATE TABLE sk.lots (
+  account_id text NOT NULL DEFAULT sk.current_account(),
+  livemode   boolean NOT NULL DEFAULT sk.current_livemode(),
+  id         text NOT NULL DEFAULT sk.new_id('lot'),
+  item_id    text NOT NULL,
+  code       text NOT NULL,
+  expires_on date,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account_id, livemode, id)
+);
+CREATE UNIQUE INDEX lots_item_code_key ON sk.lots (account_id, livemode, item_id, code);
+
+-- The log. Append-only: no UPDATE/DELETE/TRUNCATE privilege (not even for the owner),
+-- policies for SELECT and INSERT only, and a statement trigger that refuses every role
+-- but a superuser.
+CREATE TABLE sk.movements (
+  account_id    text NOT NULL DEFAULT sk.current_account(),
+  livemode      boolean NOT NULL DEFAULT sk.current_livemode(),
+  id            text NOT NULL DEFAULT sk.new_id('mov'),
+  item_id       text NOT NULL,
+  location_id   text NOT NULL,
+  type          text NOT NULL CHECK (type IN ('receipt', 'sale', 'return', 'adjustment', 'transfer')),
+  qty           numeric NOT NULL CHECK (qty <> 0),
+  reason        text NOT NULL,
+  unit_cost     numeric NOT NULL,     -- receipts: the cost received at; others: the WAC at the time
+  lot_id        text,                 -- the lot, when the movement touches exactly one
+  lots          jsonb,                -- lot allocations [{"lot_id", "qty"}]; NULL when none
+  transfer_id   text,                 -- both legs of a transfer share it
+  reverses      text,                 -- the movement this one reverses
+  reference     text,
+  metadata      jsonb NOT NULL DEFAULT '{}',
+  seq           bigint NOT NULL,      -- per item: the order in which movements were applied
+  on_hand_after numeric NOT NULL,     -- the item's total on-hand after this movement
+  wac_after     numeric NOT NULL,     -- the item's WAC after this movement
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account_id, livemode, id)
+);
+CREATE UNIQUE INDEX movements_item_seq_key ON sk.movements (account_id, livemode, item_id, seq);
+CREATE INDEX movements_item_idx ON sk.movements (account_id, livemode, item_id, id);
+CREATE INDEX movements_transfer_idx ON sk.movements (account_id, livemode, transfer_id) WHERE transfer_id IS NOT NULL;
+CREATE UNIQUE INDEX movements_reverses_key ON sk.movements (account_id, livemode, reverses) WHERE reverses IS NOT NULL;
+
+-- The balance cache: on-hand per (item, location, lot), maintained in the transaction of
+-- each movement. sk.verify_balances() proves it equals the log.
+CREATE TABLE sk.stock_balances (
+  account_id  text NOT NULL DEFAULT sk.current_account(),
+  livemode    boolean NOT NULL DEFAULT sk.current_livemode(),
+  item_id     text NOT NULL,
+  location_id text NOT NULL,
+  lot_id      text,
+  on_hand     numeric NOT NULL DEFAULT 0,
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT stock_balances_key UNIQUE NULLS NOT DISTINCT (account_id, livemode, item_id, location_id, lot_id)
+);
+
+-- One row per item: total on-hand and WAC. Every movement locks it (FOR UPDATE), so the
+-- movements of one item apply one at a time, in `seq` order, and WAC stays exact.
+CREATE TABLE sk.item_stock (
+  account_id       text NOT NULL DEFAULT sk.current_account(),
+  livemode         boolean NOT NULL DEFAULT sk.current_livemode(),
+  item_id          text NOT NULL,
+  on_hand          numeric NOT NULL DEFAULT 0,
+  wac              numeric NOT NULL DEFAULT 0,
+  last_seq         bigint NOT NULL DEFAULT 0,
+  last_movement_at timestamptz,
+  PRIMARY KEY (account_id, livemode, item_id)
+);
+
+CREATE FUNCTION sk.movements_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), false) THEN
+    RAISE EXCEPTION 'sk.movements is append-only: % is not allowed; record a reversing movement instead', tg_op
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NULL;
+END
+$$;
+-- Statement-level, so it fires even when row-level security leaves no row to touch.
+CREATE TRIGGER movements_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON sk.movements
+  FOR EACH STATEMENT EXECUTE FUNCTION sk.movements_append_only();
+
+DO $rls$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['reason_codes', 'lots', 'stock_balances', 'item_stock'] LOOP
+    EXECUTE format('ALTER TABLE sk.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE sk.%I FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format($p$CREATE POLICY tenant ON sk.%I
+                       USING (account_id = sk.current_account() AND livemode = sk.current_livemode())
+                       WITH CHECK (account_id = sk.current_account() AND livemode = sk.current_livemode())$p$, t);
+  END LOOP;
+END
+$rls$;
+ALTER TABLE sk.movements ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sk.movements FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_read ON sk.movements FOR SELECT
+  USING (account_id = sk.current_account() AND livemode = sk.current_livemode());
+CREATE POLICY tenant_append ON sk.movements FOR INSERT
+  WITH CHECK (account_id = sk.current_account() AND livemode = sk.current_livemode());
+
+-- The built-in reason codes (fixed ids, creation time 0: listed after the account's
+-- own) and the account's codes, as one catalogue.
+CREATE VIEW sk.reason_code_catalogue WITH (security_invoker = true) AS
+SELECT d.id, d.code, d.description, true AS is_default, 'epoch'::timestamptz AS created_at
+  FROM (VALUES
+    ('rsn_0000000000000000000000000B', 'order_fulfilled',   'Stock left to fulfil an order.'),
+    ('rsn_0000000000000000000000000A', 'purchase_received', 'Stock received from a supplier.'),
+    ('rsn_00000000000000000000000009', 'customer_return',   'A customer returned stock.'),
+    ('rsn_00000000000000000000000008', 'supplier_return',   'Stock sent back to a supplier.'),
+    ('rsn_00000000000000000000000007', 'damaged',           'Stock written off as damaged.'),
+    ('rsn_00000000000000000000000006', 'expired',           'Stock written off as expired.'),
+    ('rsn_00000000000000000000000005', 'lost',              'Stock that went missing.'),
+    ('rsn_00000000000000000000000004', 'found',             'Stock that turned up.'),
+    ('rsn_00000000000000000000000003', 'count_variance',    'Difference found by a stock count.'),
+    ('rsn_00000000000000000000000002', 'opening_balance',   'Stock on hand when the ledger started.'),
+    ('rsn_00000000000000000000000001', 'transfer',          'Stock moved between locations.')
+  ) AS d(id, code, description)
+UNION ALL
+SELECT r.id, r.code, r.description, false, r.created_at FROM sk.reason_codes r;
+
+-- One row per (movement, lot allocation): the log in the grain of the balance cache.
+CREATE VIEW sk.ledger_entries WITH (security_invoker = true) AS
+SELECT m.account_id, m.livemode, m.id AS movement_id, m.item_id, m.location_id, l.lot_id,
+       coalesce(l.qty, m.qty) AS qty, m.seq, m.created_at
+  FROM sk.movements m
+  LEFT JOIN LATERAL jsonb_to_recordset(m.lots) AS l(lot_id text, qty numeric) ON true;
+
+------------------------------------------------------------------------------
+-- Renderers of the ledger's objects.
+------------------------------------------------------------------------------
+-- Quantities print without trailing zeros; unit costs with 2 to 6 decimals; money in the
+-- currency's minor unit.
+CREATE FUNCTION sk.qty_text(q numeric) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN trim_scale(q)::text;
+CREATE FUNCTION sk.cost_text(c numeric) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN scale(trim_scale(c)) < 2 THEN round(c, 2)::text ELSE trim_scale(c)::text END;
+CREATE FUNCTION sk.currency_exponent(currency text) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN currency IN ('BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX',
+                              'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 0
+            WHEN currency IN ('BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND') THEN 3
+            ELSE 2 END;
+CREATE FUNCTION sk.money_text(amount numeric, currency text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN round(amount, sk.currency_exponent(currency))::text;
+
+-- A JSON array of rows, printed compactly (json_agg would add spaces).
+CREATE FUNCTION sk.compact_array(elements text[]) RETURNS json LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ('[' || array_to_string(elements, ',') || ']')::json;
+
+CREATE FUNCTION sk.movement_object(m sk.movements) RETURNS json LANGUAGE sql STABLE
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  m.id, 'movement' AS object, m.livemode, sk.rfc3339(m.created_at) AS created_at,
+  m.item_id, m.location_id, m.type, sk.qty_text(m.qty) AS qty, m.reason, sk.cost_text(m.unit_cost) AS unit_cost,
+  m.lot_id,
+  CASE WHEN m.lots IS NULL THEN '[]'::json
+       ELSE (SELECT sk.compact_array(array_agg(row_to_json(l)::text ORDER BY l.n)) FROM
+              (SELECT x.lot_id, sk.qty_text(x.qty) AS qty, x.n
+                 FROM ROWS FROM (jsonb_to_recordset(m.lots) AS (lot_id text, qty numeric)) WITH ORDINALITY AS x(lot_id, qty, n)) l) END AS lots,
+  m.transfer_id, m.reverses, m.reference, m.metadata,
+  sk.qty_text(m.on_hand_after) AS on_hand_after, sk.cost_text(m.wac_after) AS wac_after) o);
+
+CREATE FUNCTION sk.reason_code_object(r sk.reason_code_catalogue) RETURNS json LANGUAGE sql STABLE
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  r.id, 'reason_code' AS object, sk.current_livemode() AS livemode, sk.rfc3339(r.created_at) AS created_at,
+  r.code, r.description, r.is_default AS "default") o);
+
+CREATE FUNCTION sk.lot_object(l sk.lots) RETURNS json LANGUAGE sql STABLE
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  l.id, 'lot' AS object, l.livemode, sk.rfc3339(l.created_at) AS created_at,
+  l.item_id, l.code, l.expires_on) o);
+
+-- The stock object from the balance cache: on-hand, WAC and value now, by location and
+-- by lot (non-zero balances only).
+CREATE FUNCTION sk.stock_object(i sk.items) RETURNS json LANGUAGE sql STABLE
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  'stock' AS object, i.id AS item_id, i.sku, i.livemode,
+  sk.qty_text(t.on_hand) AS on_hand, sk.cost_text(t.wac) AS wac,
+  sk.money_text(t.on_hand * t.wac, a.currency) AS value, a.currency, sk.rfc3339(clock_timestamp()) AS as_of,
+  i.reorder_point::text AS reorder_point,
+  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.location_id)), '[]') FROM
+     (SELECT b.location_id, sk.qty_text(sum(b.on_hand)) AS on_hand FROM sk.stock_balances b
+       WHERE b.account_id = i.account_id AND b.livemode = i.livemode AND b.item_id = i.id
+       GROUP BY b.location_id HAVING sum(b.on_hand) <> 0) x) AS locations,
+  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.expires_on NULLS LAST, x.lot_id)), '[]') FROM
+     (SELECT b.lot_id, l.code, l.expires_on, sk.qty_text(sum(b.on_hand)) AS on_hand
+        FROM sk.stock_balances b JOIN sk.lots l ON l.account_id = b.account_id AND l.livemode = b.livemode AND l.id = b.lot_id
+       WHERE b.account_id = i.account_id AND b.livemode = i.livemode AND b.item_id = i.id
+       GROUP BY b.lot_id, l.code, l.expires_on HAVING sum(b.on_hand) <> 0) x) AS lots
+  FROM (SELECT coalesce(max(s.on_hand), 0) AS on_hand, coalesce(max(s.wac), 0) AS wac FROM sk.item_stock s
+         WHERE s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id) t,
+       sk.accounts a
+ WHERE a.id = i.account_id) o);
+
+-- The same object derived from the log alone: as of an instant (movements created at or
+-- before it) and/or up to a per-item sequence number. NULL means no limit.
+CREATE FUNCTION sk.stock_object_at(i sk.items, as_of timestamptz, upto_seq bigint DEFAULT NULL) RETURNS json
+LANGUAGE sql STABLE
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  'stock' AS object, i.id AS item_id, i.sku, i.livemode,
+  sk.qty_text(t.on_hand) AS on_hand, sk.cost_text(t.wac) AS wac,
+  sk.money_text(t.on_hand * t.wac, a.currency) AS value, a.currency, sk.rfc3339(coalesce(as_of, clock_timestamp())) AS as_of,
+  i.reorder_point::text AS reorder_point,
+  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.location_id)), '[]') FROM
+     (SELECT e.location_id, sk.qty_text(sum(e.qty)) AS on_hand FROM sk.ledger_entries e
+       WHERE e.account_id = i.account_id AND e.livemode = i.livemode AND e.item_id = i.id
+         AND (as_of IS NULL OR e.created_at <= as_of) AND (upto_seq IS NULL OR e.seq <= upto_seq)
+       GROUP BY e.location_id HAVING sum(e.qty) <> 0) x) AS locations,
+  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.expires_on NULLS LAST, x.lot_id)), '[]') FROM
+     (SELECT e.lot_id, l.code, l.expires_on, sk.qty_text(sum(e.qty)) AS on_hand
+        FROM sk.ledger_entries e JOIN sk.lots l ON l.account_id = e.account_id AND l.livemode = e.livemode AND l.id = e.lot_id
+       WHERE e.account_id = i.account_id AND e.livemode = i.livemode AND e.item_id = i.id
+         AND (as_of IS NULL OR e.created_at <= as_of) AND (upto_seq IS NULL OR e.seq <= upto_seq)
+       GROUP BY e.lot_id, l.code, l.expires_on HAVING sum(e.qty) <> 0) x) AS lots
+  FROM (SELECT coalesce(sum(m.qty), 0) AS on_hand, coalesce((array_agg(m.wac_after ORDER BY m.seq DESC))[1], 0) AS wac
+          FROM sk.movements m
+         WHERE m.account_id = i.account_id AND m.livemode = i.livemode AND m.item_id = i.id
+           AND (as_of IS NULL OR m.created_at <= as_of) AND (upto_seq IS NULL OR m.seq <= upto_seq)) t,
+       sk.accounts a
+ WHERE a.id = i.account_id) o);
+
+------------------------------------------------------------------------------
+-- Reporting views (RLS of the reader applies: security_invoker).
+------------------------------------------------------------------------------
+CREATE VIEW sk.stock_on_hand WITH (security_invoker = true) AS
+SELECT b.account_id, b.livemode, b.item_id, i.sku, i.name AS item_name, b.location_id, loc.name AS location_name,
+       b.lot_id, l.code AS lot_code, l.expires_on, b.on_hand, b.updated_at
+  FROM sk.stock_balances b
+  JOIN sk.items i ON i.account_id = b.account_id AND i.livemode = b.livemode AND i.id = b.item_id
+  JOIN sk.locations loc ON loc.account_id = b.account_id AND loc.livemode = b.livemode AND loc.id = b.location_id
+  LEFT JOIN sk.lots l ON l.account_id = b.account_id AND l.livemode = b.livemode AND l.id = b.lot_id
+ WHERE b.on_hand <> 0;
+
+CREATE VIEW sk.item_valuation WITH (security_invoker = true) AS
+SELECT i.account_id, i.livemode, i.id AS item_id, i.sku, i.name, coalesce(s.on_hand, 0) AS on_hand,
+       coalesce(s.wac, 0) AS wac, round(coalesce(s.on_hand, 0) * coalesce(s.wac, 0), sk.currency_exponent(a.currency)) AS value,
+       a.currency, i.reorder_point, coalesce(s.on_hand, 0) < i.reorder_point AS below_reorder_point,
+       i.archived_at IS NOT NULL AS archived
+  FROM sk.items i
+  JOIN sk.accounts a ON a.id = i.account_id
+  LEFT JOIN sk.item_stock s ON s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id;
+
+CREATE VIEW sk.movement_log WITH (security_invoker = true) AS
+SELECT m.account_id, m.livemode, m.id AS movement_id, m.created_at, m.item_id, i.sku, m.location_id, m.type, m.qty,
+       m.reason, m.unit_cost, m.qty * m.unit_cost AS cost_value, m.lot_id, m.lots, m.transfer_id, m.reverses,
+       m.reference, m.metadata, m.seq, m.on_hand_after, m.wac_after
+  FROM sk.movements m
+  JOIN sk.items i ON i.account_id = m.account_id AND i.livemode = m.livemode AND i.id = m.item_id;
+
+------------------------------------------------------------------------------
+-- DBA checks: the cache against the log.
+------------------------------------------------------------------------------
+-- Every difference between the balance cache and the log (none, ever). Kinds:
+--   balance        on-hand of one (item, location, lot)
+--   item_on_hand   an item's total on-hand
+--   item_wac       an item's WAC against the wac_after of its last movement
+--   item_seq       an item's last sequence number
+--   on_hand_after  a movement's on_hand_after against the running sum of the log
+--                  (both legs of a transfer show the total after the whole transfer)
+CREATE FUNCTION sk.verify_balances()
+RETURNS TABLE (account_id text, livemode boolean, kind text, item_id text, location_id text, lot_id text,
+               movement_id text, cached numeric, derived numeric)
+LANGUAGE sql STABLE AS $$
+  WITH derived AS (
+    SELECT e.account_id, e.livemode, e.item_id, e.location_id, e.lot_id, sum(e.qty) AS on_hand
+      FROM sk.ledger_entries e GROUP BY 1, 2, 3, 4, 5
+  ), item_log AS (
+    SELECT m.account_id, m.livemode, m.item_id, sum(m.qty) AS on_hand, max(m.seq) AS last_seq,
+           (array_agg(m.wac_after ORDER BY m.seq DESC))[1] AS wac
+      FROM sk.movements m GROUP BY 1, 2, 3
+  ), running AS (
+    SELECT m.account_id, m.livemode, m.item_id, m.id, m.on_hand_after,
+           sum(m.qty) OVER (PARTITION BY m.account_id, m.livemode, m.item_id ORDER BY m.seq)
+             - CASE WHEN m.transfer_id IS NOT NULL AND m.qty < 0 THEN m.qty ELSE 0 END AS expected
+      FROM sk.movements m
+  )
+  SELECT coalesce(b.account_id, d.account_id), coalesce(b.livemode, d.livemode), 'balance',
+         coalesce(b.item_id, d.item_id), coalesce(b.location_id, d.location_id), coalesce(b.lot_id, d.lot_id), NULL,
+         coalesce(b.on_hand, 0), coalesce(d.on_hand, 0)
+    FROM sk.stock_balances b
+    FULL JOIN derived d ON d.account_id = b.account_id AND d.livemode = b.livemode AND d.item_id = b.item_id
+                       AND d.location_id = b.location_id AND coalesce(d.lot_id, '') = coalesce(b.lot_id, '')
+   WHERE coalesce(b.on_hand, 0) <> coalesce(d.on_hand, 0)
+  UNION ALL
+  SELECT coalesce(s.account_id, l.account_id), coalesce(s.livemode, l.livemode), 'item_on_hand',
+         coalesce(s.item_id, l.item_id), NULL, NULL, NULL, coalesce(s.on_hand, 0), coalesce(l.on_hand, 0)
+    FROM sk.item_stock s
+    FULL JOIN item_log l ON l.account_id = s.account_id AND l.livemode = s.livemode AND l.item_id = s.item_id
+   WHERE coalesce(s.on_hand, 0) <> coalesce(l.on_hand, 0)
+  UNION ALL
+  SELECT s.account_id, s.livemode, 'item_wac', s.item_id, NULL, NULL, NULL, s.wac, coalesce(l.wac, 0)
+    FROM sk.item_stock s
+    LEFT JOIN item_log l ON l.account_id = s.account_id AND l.livemode = s.livemode AND l.item_id = s.item_id
+   WHERE s.wac <> coalesce(l.wac, 0)
+  UNION ALL
+  SELECT s.account_id, s.livemode, 'item_seq', s.item_id, NULL, NULL, NULL, s.last_seq, coalesce(l.last_seq, 0)
+    FROM sk.item_stock s
+    LEFT JOIN item_log l ON l.account_id = s.account_id AND l.livemode = s.livemode AND l.item_id = s.item_id
+   WHERE s.last_seq <> coalesce(l.last_seq, 0)
+  UNION ALL
+  SELECT r.account_id, r.livemode, 'on_hand_after', r.item_id, NULL, NULL, r.id, r.on_hand_after, r.expected
+    FROM running r WHERE r.on_hand_after <> r.expected
+$$;
+
+-- Rebuilds the whole cache from the log; returns the number of balance rows written.
+-- Blocks new movements meanwhile (they lock item_stock rows).
+CREATE FUNCTION sk.rebuild_balances() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  LOCK TABLE sk.item_stock, sk.stock_balances IN EXCLUSIVE MODE;
+  DELETE FROM sk.stock_balances;
+  INSERT INTO sk.stock_balances (account_id, livemode, item_id, location_id, lot_id, on_hand)
+  SELECT e.account_id, e.livemode, e.item_id, e.location_id, e.lot_id, sum(e.qty)
+    FROM sk.ledger_entries e GROUP BY 1, 2, 3, 4, 5;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  DELETE FROM sk.item_stock;
+  INSERT INTO sk.item_stock (account_id, livemode, item_id, on_hand, wac, last_seq, last_movement_at)
+  SELECT m.account_id, m.livemode, m.item_id, sum(m.qty), (array_agg(m.wac_after ORDER BY m.seq DESC))[1],
+         max(m.seq), max(m.created_at)
+    FROM sk.movements m GROUP BY 1, 2, 3;
+  RETURN n;
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Ownership and privileges of the ledger.
+------------------------------------------------------------------------------
+ALTER TABLE sk.reason_codes OWNER TO sk_owner;
+ALTER TABLE sk.lots OWNER TO sk_owner;
+ALTER TABLE sk.movements OWNER TO sk_owner;
+ALTER TABLE sk.stock_balances OWNER TO sk_owner;
+ALTER TABLE sk.item_stock OWNER TO sk_owner;
+ALTER VIEW sk.reason_code_catalogue OWNER TO sk_owner;
+ALTER VIEW sk.ledger_entries OWNER TO sk_owner;
+ALTER VIEW sk.stock_on_hand OWNER TO sk_owner;
+ALTER VIEW sk.item_valuation OWNER TO sk_owner;
+ALTER VIEW sk.movement_log OWNER TO sk_owner;
+-- The owner may append to the log and read it; nobody but a superuser changes it.
+REVOKE UPDATE, DELETE, TRUNCATE ON sk.movements FROM sk_owner;
+
+REVOKE ALL ON FUNCTION sk.movements_append_only(), sk.qty_text(numeric), sk.cost_text(numeric),
+  sk.currency_exponent(text), sk.money_text(numeric, text), sk.compact_array(text[]),
+  sk.movement_object(sk.movements), sk.reason_code_object(sk.reason_code_catalogue), sk.lot_object(sk.lots),
+  sk.stock_object(sk.items), sk.stock_object_at(sk.items, timestamptz, bigint),
+  sk.verify_balances(), sk.rebuild_balances() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sk.qty_text(numeric), sk.cost_text(numeric), sk.currency_exponent(text),
+  sk.money_text(numeric, text), sk.compact_array(text[]), sk.movement_object(sk.movements),
+  sk.reason_code_object(sk.reason_code_catalogue), sk.lot_object(sk.lots), sk.stock_object(sk.items),
+  sk.stock_object_at(sk.items, timestamptz, bigint) TO sk_owner, sk_reporting;
+
+GRANT SELECT ON sk.reason_codes, sk.lots, sk.movements, sk.stock_balances, sk.item_stock,
+  sk.reason_code_catalogue, sk.ledger_entries, sk.stock_on_hand, sk.item_valuation, sk.movement_log TO sk_reporting;

@@ -3,6 +3,7 @@
 // The C++ standard headers come first: PostgreSQL's port.h turns snprintf and friends
 // into macros that would otherwise rewrite the library's own std:: declarations.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>

@@ -29,6 +29,11 @@ Query& Query::where(const std::string& condition, const pg::Text& value) {
   return *this;
 }
 
+Query& Query::filter(const std::string& condition) {
+  conditions_.push_back(condition);
+  return *this;
+}
+
 api::Response Query::run(const api::Call& call) const {
   auto after = api::text_param(call.query, "starting_after");
   auto before = api::text_param(call.query, "ending_before");

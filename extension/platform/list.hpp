@@ -19,6 +19,8 @@ class Query {
   Query(std::string select, std::string from, std::string alias);
   // Adds a condition with one `?` placeholder; skipped when `value` is absent.
   Query& where(const std::string& condition, const pg::Text& value);
+  // Adds a fixed condition without parameters.
+  Query& filter(const std::string& condition);
   api::Response run(const api::Call& call) const;
 
  private:

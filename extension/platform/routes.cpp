@@ -1,8 +1,10 @@
 #include "platform/routes.hpp"
 
 #include "catalog/catalog.hpp"
+#include "ledger/ledger.hpp"
 #include "platform/api_keys.hpp"
 #include "platform/openapi.hpp"
+#include "webhooks/endpoints.hpp"
 
 namespace sk::routes {
 namespace {
@@ -36,7 +38,12 @@ std::vector<api::Route> build() {
   };
   add(catalog::item_routes());
   add(catalog::location_routes());
+  add(ledger::movement_routes());
+  add(ledger::stock_routes());
+  add(ledger::reason_code_routes());
+  add(ledger::event_routes());
   add(platform::api_key_routes());
+  add(webhooks::webhook_routes());
   all.push_back(openapi_route());
   return all;
 }

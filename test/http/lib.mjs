@@ -37,3 +37,51 @@ export async function api(key, method, path, { body, idem, query, headers = {}, 
   try { json = JSON.parse(text); } catch { json = undefined; }
   return { status: res.status, headers: res.headers, text, json };
 }
+
+// A real local webhook receiver. `respond(req, n)` returns the status to answer the
+// n-th request (1-based); every request is recorded with its raw body and headers.
+import { createServer } from 'node:http';
+
+export async function startReceiver(respond = () => 200) {
+  const received = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const entry = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      received.push(entry);
+      const out = await respond(entry, received.length);
+      const status = typeof out === 'number' ? out : out.status;
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(typeof out === 'number' ? `status ${status}` : out.body ?? '');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}/hook`;
+  return {
+    url,
+    received,
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+    async waitFor(predicate, timeoutMs = 15000, what = 'webhook deliveries') {
+      const start = Date.now();
+      while (Date.now() - start < timeoutMs) {
+        if (predicate(received)) return received;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`timed out waiting for ${what}; received ${received.length}`);
+    },
+  };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls `fn` until it returns a truthy value.
+export async function eventually(fn, timeoutMs = 15000, what = 'condition') {
+  const start = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}

@@ -28,13 +28,22 @@ std::string parse_error(const std::string& text) {
 }  // namespace
 
 TEST(JsonNumbers, KeepTheLiteralExactly) {
-  for (const char* literal : {"0.1", "12345678901234567890.000001", "-2", "0", "-0", "1.10", "100",
+  for (const char* literal : {"0.1", "12345678901234567890.000001", "-2", "0", "1.10", "100", "-0.0",
+                              "9223372036854775807", "-9223372036854775808", "18446744073709551615",
                               "123456789012345678901234567890", "1E+2", "-0.0e-5", "3.000000000000000000001"}) {
     Value v = parse_ok(literal);
     ASSERT_TRUE(v.is_number()) << literal;
     EXPECT_EQ(v.text(), literal);
     EXPECT_EQ(v.dump(), literal);
   }
+}
+
+TEST(JsonNumbers, IntegerMinusZeroBecomesZero) {
+  // Integers are re-printed from their 64-bit value, so "-0", the one integer literal
+  // that differs from its printed value, reads back as "0" (same number, same hash).
+  EXPECT_EQ(parse_ok("-0").text(), "0");
+  EXPECT_EQ(parse_ok(R"({"qty":-0})").dump(true), parse_ok(R"({"qty":0})").dump(true));
+  EXPECT_EQ(parse_ok("-0.0").text(), "-0.0");  // decimals keep their literal
 }
 
 TEST(JsonNumbers, KeepLiteralsInsideDocuments) {
@@ -165,6 +174,24 @@ TEST(JsonStrings, QuoteEscapesLikeDump) {
   EXPECT_EQ(out, R"(x="</script>")");
 }
 
+TEST(JsonDump, PrettyIndentsTwoSpacesAndKeepsOrder) {
+  Value v = parse_ok(R"({"b":[1,{"c":null}],"a":{},"e":[],"s":"x"})");
+  EXPECT_EQ(v.dump_pretty(),
+            "{\n"
+            "  \"b\": [\n"
+            "    1,\n"
+            "    {\n"
+            "      \"c\": null\n"
+            "    }\n"
+            "  ],\n"
+            "  \"a\": {},\n"
+            "  \"e\": [],\n"
+            "  \"s\": \"x\"\n"
+            "}\n");
+  EXPECT_EQ(parse_ok(v.dump_pretty()).dump(), v.dump());
+  EXPECT_EQ(parse_ok("7").dump_pretty(), "7\n");
+}
+
 TEST(JsonValue, BuildersAndMutation) {
   Value o = Value::object();
   o.set("b", Value::number("1"));
@@ -179,6 +206,11 @@ TEST(JsonValue, BuildersAndMutation) {
   EXPECT_EQ(a.dump(true), R"([null,-1.5,{"a":"x","b":false}])");
   EXPECT_EQ(Value().dump(), "null");
   EXPECT_EQ(Value::object({{"k", Value::string("v")}}).dump(), R"({"k":"v"})");
+  Value m = Value::object({{"k", Value::string("v")}});
+  ASSERT_NE(m.find_mutable("k"), nullptr);
+  *m.find_mutable("k") = Value::number("2");
+  EXPECT_EQ(m.dump(), R"({"k":2})");
+  EXPECT_EQ(m.find_mutable("nope"), nullptr);
 }
 
 // A body within the 1 MiB limit can nest ~500,000 levels. Value is destroyed and

@@ -1,0 +1,119 @@
+#include "ledger/decimal.hpp"
+
+#include "pg/postgres.hpp"
+#include "pg/spi.hpp"
+
+namespace sk::ledger::dec {
+namespace {
+
+[[noreturn]] void rethrow(MemoryContext cxt) {
+  MemoryContextSwitchTo(cxt);
+  ErrorData* edata = CopyErrorData();
+  FlushErrorState();
+  throw pg::PgError(unpack_sql_state(edata->sqlerrcode), edata->message ? edata->message : "numeric error",
+                    edata->constraint_name ? edata->constraint_name : "", edata);
+}
+
+// Only PostgreSQL calls and plain values inside PG_TRY.
+Datum call1(PGFunction fn, Datum a) {
+  MemoryContext cxt = CurrentMemoryContext;
+  volatile Datum out = 0;
+  volatile bool failed = false;
+  PG_TRY();
+  {
+    out = DirectFunctionCall1(fn, a);
+  }
+  PG_CATCH();
+  {
+    failed = true;
+  }
+  PG_END_TRY();
+  if (failed) rethrow(cxt);
+  return out;
+}
+
+Datum call2(PGFunction fn, Datum a, Datum b) {
+  MemoryContext cxt = CurrentMemoryContext;
+  volatile Datum out = 0;
+  volatile bool failed = false;
+  PG_TRY();
+  {
+    out = DirectFunctionCall2(fn, a, b);
+  }
+  PG_CATCH();
+  {
+    failed = true;
+  }
+  PG_END_TRY();
+  if (failed) rethrow(cxt);
+  return out;
+}
+
+Datum cstring_copy(const std::string& s) {
+  void* mem = palloc_extended(s.size() + 1, MCXT_ALLOC_NO_OOM);
+  if (!mem) throw std::bad_alloc();
+  memcpy(mem, s.c_str(), s.size() + 1);
+  return PointerGetDatum(mem);
+}
+
+Num wrap(Datum d) { return Num{static_cast<uintptr_t>(d)}; }
+Datum d(Num n) { return static_cast<Datum>(n.datum); }
+
+}  // namespace
+
+Num parse(const std::string& text) {
+  Datum cstr = cstring_copy(text);
+  MemoryContext cxt = CurrentMemoryContext;
+  volatile Datum out = 0;
+  volatile bool failed = false;
+  PG_TRY();
+  {
+    out = DirectFunctionCall3(numeric_in, cstr, ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+  }
+  PG_CATCH();
+  {
+    failed = true;
+  }
+  PG_END_TRY();
+  pfree(DatumGetPointer(cstr));
+  if (failed) rethrow(cxt);
+  return wrap(out);
+}
+
+std::string str(Num n) {
+  Datum trimmed = call1(numeric_trim_scale, d(n));
+  Datum cstr = call1(numeric_out, trimmed);
+  std::string out(DatumGetCString(cstr));
+  pfree(DatumGetPointer(cstr));
+  return out;
+}
+
+Num zero() { return parse("0"); }
+Num add(Num a, Num b) { return wrap(call2(numeric_add, d(a), d(b))); }
+Num sub(Num a, Num b) { return wrap(call2(numeric_sub, d(a), d(b))); }
+Num mul(Num a, Num b) { return wrap(call2(numeric_mul, d(a), d(b))); }
+Num neg(Num a) { return wrap(call1(numeric_uminus, d(a))); }
+int cmp(Num a, Num b) {
+  int c = DatumGetInt32(call2(numeric_cmp, d(a), d(b)));
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+int sign(Num a) { return cmp(a, zero()); }
+
+Num div_round(Num a, Num b, int scale) {
+  // q = trunc((2·|a|·10^scale + |b|) / (2·|b|)) is |a|/|b| · 10^scale rounded half up;
+  // the sign is put back afterwards, which makes the rounding half away from zero.
+  bool negative = (sign(a) < 0) != (sign(b) < 0);
+  Num abs_a = sign(a) < 0 ? neg(a) : a;
+  Num abs_b = sign(b) < 0 ? neg(b) : b;
+  // Multiplying by 10^-scale is exact (numeric_mul keeps every digit); dividing by
+  // 10^scale would round to numeric_div's chosen precision.
+  Num unit = parse("1" + std::string(static_cast<size_t>(scale), '0'));
+  Num inverse_unit = parse(scale > 0 ? "0." + std::string(static_cast<size_t>(scale - 1), '0') + "1" : "1");
+  Num two = parse("2");
+  Num numerator = add(mul(mul(two, abs_a), unit), abs_b);
+  Num q = wrap(call2(numeric_div_trunc, d(numerator), d(mul(two, abs_b))));
+  Num result = wrap(call2(numeric_round, d(mul(q, inverse_unit)), Int32GetDatum(scale)));
+  return negative ? neg(result) : result;
+}
+
+}  // namespace sk::ledger::dec

@@ -1,0 +1,52 @@
+// GET /events and GET /events/{id}: the outbox as the API shows it. Events are written
+// by the changes themselves (events::emit, same transaction); delivery is the webhooks'.
+#include "ledger/ledger.hpp"
+#include "pg/spi.hpp"
+#include "platform/list.hpp"
+
+namespace sk::ledger {
+
+using namespace sk::schema;
+using api::text_param;
+
+namespace {
+
+api::Response get_event(const api::Call& call) {
+  auto e = pg::exec_value("SELECT sk.event_object(e)::text FROM sk.events e WHERE e.id = $1", {call.id});
+  if (!e) api::not_found("event", call.id);
+  return api::json_response(*e);
+}
+
+api::Response list_events(const api::Call& call) {
+  const auto& q = call.query;
+  return list::Query("sk.event_object(e)::text", "sk.events e", "e")
+      .where("e.type = ?", text_param(q, "type"))
+      .where("e.created_at >= ?::timestamptz", text_param(q, "created_gte"))
+      .where("e.created_at < ?::timestamptz", text_param(q, "created_lt"))
+      .run(call);
+}
+
+}  // namespace
+
+std::vector<api::Route> event_routes() {
+  std::vector<api::Route> routes;
+
+  api::RouteSpec list{"GET", "/events", "listEvents", "List events, newest first", "Events", api::Scope::Read};
+  list.query = list::query_schema("evt", {
+      optional("type", pattern_string("^[a-z_]+(\\.[a-z_]+)+$", "an event type such as movement.recorded", 100),
+               "Only events of this type."),
+      optional("created_gte", timestamp(), "Only events created at or after this instant."),
+      optional("created_lt", timestamp(), "Only events created before this instant."),
+  });
+  list.response = list_of(event_object_schema());
+  routes.push_back({list, list_events});
+
+  api::RouteSpec get{"GET", "/events/{id}", "getEvent", "Retrieve an event", "Events", api::Scope::Read};
+  get.id_prefix = "evt";
+  get.resource = "event";
+  get.response = event_object_schema();
+  routes.push_back({get, get_event});
+  return routes;
+}
+
+}  // namespace sk::ledger

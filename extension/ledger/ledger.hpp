@@ -1,0 +1,22 @@
+// The stock ledger (issue 3): movements, balances and WAC, stock queries, batch sync,
+// reason codes, threshold events and the event routes (appendix A).
+#pragma once
+#include <vector>
+
+#include "platform/api.hpp"
+
+namespace sk::ledger {
+
+std::vector<api::Route> movement_routes();     // POST/GET /movements, /movements/{id}, reverse, batch
+std::vector<api::Route> stock_routes();        // GET /items/{id}/stock, GET /stock
+std::vector<api::Route> reason_code_routes();  // GET/POST /reason_codes
+std::vector<api::Route> event_routes();        // GET /events, /events/{id}
+
+// Shapes shared by the routes (and by later issues: GRNs, counts, MCP tools).
+schema::Schema movement_request_schema();
+schema::Schema movement_object_schema();
+schema::Schema stock_object_schema();
+schema::Schema reason_code_object_schema();
+schema::Schema event_object_schema();
+
+}  // namespace sk::ledger
