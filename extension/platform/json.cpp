@@ -114,14 +114,14 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
   bool number_float(number_float_t, const string_t& s) override { return add(Value::number(s)); }
   bool string(string_t& s) override { return add(Value::string(std::move(s))); }
   bool binary(binary_t&) override { return false; }
-  bool start_object(std::size_t) override { stack_.push_back({Value::object(), {}}); return true; }
+  bool start_object(std::size_t) override { return open(Value::object()); }
   bool key(string_t& k) override {
     if (stack_.back().value.find(k)) { error = "duplicate key \"" + k + "\""; return false; }
     stack_.back().pending_key = std::move(k);
     return true;
   }
   bool end_object() override { return close(); }
-  bool start_array(std::size_t) override { stack_.push_back({Value::array(), {}}); return true; }
+  bool start_array(std::size_t) override { return open(Value::array()); }
   bool end_array() override { return close(); }
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
     error = "invalid JSON at byte " + std::to_string(position);
@@ -137,6 +137,14 @@ class Builder : public nlohmann::json_sax<nlohmann::json> {
     Frame& top = stack_.back();
     if (top.value.is_object()) top.value.set(std::move(top.pending_key), std::move(v));
     else top.value.push(std::move(v));
+    return true;
+  }
+  bool open(Value container) {
+    if (stack_.size() >= kMaxDepth) {
+      error = "nesting deeper than " + std::to_string(kMaxDepth) + " levels";
+      return false;
+    }
+    stack_.push_back({std::move(container), {}});
     return true;
   }
   bool close() {

@@ -59,7 +59,10 @@ struct ParseError {
 };
 
 // Strict RFC 8259 parse of a complete document. Duplicate object keys are an error:
-// which of two values a client meant is not ours to guess.
+// which of two values a client meant is not ours to guess. Nesting deeper than
+// kMaxDepth is refused: no API shape comes close, and unbounded depth would let a
+// request exhaust the backend's stack.
+constexpr size_t kMaxDepth = 64;
 std::optional<Value> parse(std::string_view text, ParseError* error = nullptr);
 
 // Appends `s` JSON-escaped and quoted.

@@ -236,13 +236,24 @@ class DateNode : public Node {
   }
 };
 
+// JSON Pointer escaping of a member name (RFC 6901).
+std::string pointer_token(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
 class MetadataNode : public Node {
  public:
   std::optional<Issue> check(const Value& v, const std::string& p) const override {
     if (!v.is_object()) return invalid(p, field_name(p) + " must be an object of string values.");
     if (v.members().size() > 50) return invalid(p, field_name(p) + " may hold at most 50 keys.");
     for (const auto& [k, val] : v.members()) {
-      std::string here = p + "/" + k;
+      std::string here = p + "/" + pointer_token(k);
       if (k.empty() || utf8_length(k) > 40) return invalid(here, "metadata keys must be 1 to 40 characters.");
       if (!val.is_string() || utf8_length(val.text()) > 500)
         return invalid(here, "metadata values must be strings of at most 500 characters.");
@@ -284,17 +295,6 @@ class ArrayNode : public Node {
   Schema items_;
   size_t max_, min_;
 };
-
-// JSON Pointer escaping of a member name (RFC 6901).
-std::string pointer_token(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
 
 class ObjectNode : public Node {
  public:
