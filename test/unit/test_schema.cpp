@@ -319,9 +319,8 @@ TEST(SchemaMetadata, KeyAndValueLimits) {
   expect_issue(m, R"({"metadata":["a"]})", "parameter_invalid", "/metadata");
 }
 
-// Metadata keys are client text and are appended to the pointer unescaped, so a key
-// holding '/' or '~' yields a pointer to the wrong place. Enable once MetadataNode
-// escapes keys like ObjectNode does (RFC 6901).
+// Metadata keys are client text: a key holding '/' or '~' is escaped in the pointer
+// (RFC 6901) like any member name.
 TEST(SchemaMetadata, KeysAreEscapedInPointers) {
   auto m = s::object({s::optional("metadata", s::metadata())});
   expect_issue(m, R"({"metadata":{"a/b~c":1}})", "parameter_invalid", "/metadata/a~1b~0c");
