@@ -41,6 +41,10 @@ api::Response list_items(const api::Call& call) {
   return list::Query("sk.item_object(i)::text", "sk.items i", "i")
       .where("i.sku = ?", text_param(call.query, "sku"))
       .where("(i.archived_at IS NOT NULL) = ?::boolean", text_param(call.query, "archived"))
+      // Name contains q (case-insensitive) or SKU starts with it; q's LIKE wildcards are literal.
+      .where("EXISTS (SELECT FROM (SELECT replace(replace(replace(?, '\\', '\\\\'), '%', '\\%'), '_', '\\_') AS p) q "
+             "WHERE i.name ILIKE '%' || q.p || '%' OR i.sku LIKE q.p || '%')",
+             text_param(call.query, "q"))
       .run(call);
 }
 
@@ -72,13 +76,7 @@ api::Response archive_item(const api::Call& call) {
 }
 
 api::RouteSpec spec(const char* method, const char* path, const char* op, const char* summary, api::Scope scope) {
-  api::RouteSpec s{method, path, op, summary, "Items", scope};
-  if (std::string(path).find("{id}") != std::string::npos) {
-    s.id_prefix = "itm";
-    s.resource = "item";
-  }
-  s.response = item_object_schema();
-  return s;
+  return api::resource_route(method, path, op, summary, "Items", scope, "itm", "item", item_object_schema());
 }
 
 }  // namespace
@@ -122,6 +120,7 @@ std::vector<api::Route> item_routes() {
   list.query = list::query_schema("itm", {
       optional("sku", string(100), "Only the active item with this SKU."),
       optional("archived", boolean(), "Only archived (true) or active (false) items."),
+      optional("q", string(100, 1), "Search: items whose name contains this text (case-insensitive) or whose SKU starts with it."),
   });
   list.response = list_of(item_object_schema());
   routes.push_back({list, list_items});

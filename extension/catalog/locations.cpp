@@ -60,13 +60,7 @@ api::Response update_location(const api::Call& call) {
 }
 
 api::RouteSpec spec(const char* method, const char* path, const char* op, const char* summary, api::Scope scope) {
-  api::RouteSpec s{method, path, op, summary, "Locations", scope};
-  if (std::string(path).find("{id}") != std::string::npos) {
-    s.id_prefix = "loc";
-    s.resource = "location";
-  }
-  s.response = location_object_schema();
-  return s;
+  return api::resource_route(method, path, op, summary, "Locations", scope, "loc", "location", location_object_schema());
 }
 
 }  // namespace

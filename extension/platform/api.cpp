@@ -13,7 +13,18 @@ std::optional<std::string> text_param(const json::Value& obj, const char* name) 
   }
 }
 
-namespace {
+RouteSpec resource_route(std::string method, std::string path, std::string operation_id, std::string summary,
+                         std::string tag, Scope scope, const std::string& id_prefix, const std::string& resource,
+                         schema::Schema response) {
+  RouteSpec s{std::move(method), std::move(path), std::move(operation_id), std::move(summary), std::move(tag), scope};
+  if (s.path.find("{id}") != std::string::npos) {
+    s.id_prefix = id_prefix;
+    s.resource = resource;
+  }
+  s.response = std::move(response);
+  return s;
+}
+
 const char* reason_phrase(int status) {
   switch (status) {
     case 400: return "Bad Request";
@@ -21,17 +32,19 @@ const char* reason_phrase(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     default: return "Error";
   }
 }
-}  // namespace
 
 std::string problem_json(const ApiError& e, const std::string& request_id) {
   using json::Value;

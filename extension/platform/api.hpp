@@ -55,6 +55,12 @@ struct RouteSpec {
   std::vector<int> errors;         // statuses documented besides the common ones
 };
 
+// The spec of a route on one kind of resource: when the path has an {id}, it names an
+// object with `id_prefix` ("itm") called `resource` ("item") in messages.
+RouteSpec resource_route(std::string method, std::string path, std::string operation_id, std::string summary,
+                         std::string tag, Scope scope, const std::string& id_prefix, const std::string& resource,
+                         schema::Schema response);
+
 // What a handler sees: validated input and the request's identity.
 struct Call {
   const RouteSpec& spec;
@@ -78,7 +84,9 @@ inline const json::Value* member(const json::Value& obj, const char* name) {
 }
 // Text of a scalar member for an SPI parameter: nullopt when absent or JSON null.
 std::optional<std::string> text_param(const json::Value& obj, const char* name);
+// RFC 9457 problem details; the one renderer for the extension and the shim.
 std::string problem_json(const ApiError& e, const std::string& request_id);
+const char* reason_phrase(int status);  // "Too Many Requests", or "Error" when unknown
 inline Response json_response(std::string body, int status = 200) { return Response{status, "application/json", std::move(body), false}; }
 
 }  // namespace sk::api

@@ -244,14 +244,9 @@ Schema delivery_schema() {
 
 api::RouteSpec spec(const char* method, const char* path, const char* op, const char* summary, api::Scope scope,
                     Schema response) {
-  api::RouteSpec s{method, path, op, summary, "Webhooks", scope};
-  if (std::string(path).find("{id}") != std::string::npos) {
-    bool delivery = std::string(path).rfind("/webhook_deliveries", 0) == 0;
-    s.id_prefix = delivery ? "wd" : "we";
-    s.resource = delivery ? "webhook delivery" : "webhook endpoint";
-  }
-  s.response = std::move(response);
-  return s;
+  bool delivery = std::string(path).rfind("/webhook_deliveries", 0) == 0;
+  return api::resource_route(method, path, op, summary, "Webhooks", scope, delivery ? "wd" : "we",
+                             delivery ? "webhook delivery" : "webhook endpoint", std::move(response));
 }
 
 }  // namespace
