@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages SK Inventory builds and tests with (DESIGN.md section 3).
 # Idempotent: does nothing when every package is already installed, so `make run` and
-# `make test` can call it on every invocation.
+# `make test` can call it on every invocation. `--test` adds what only the test suite
+# needs (headless Chromium for the /docs page test).
 set -euo pipefail
 
 PACKAGES=(
@@ -9,8 +10,11 @@ PACKAGES=(
   libssl-dev libmicrohttpd-dev libcurl4-openssl-dev
   postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   libgtest-dev nlohmann-json3-dev wrk postgresql-15-plproxy
-  g++ cmake make pkg-config curl nodejs npm
+  g++ cmake make pkg-config curl jq nodejs npm
 )
+if [ "${1:-}" = "--test" ]; then
+  PACKAGES+=(chromium)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -36,7 +36,9 @@ cat <<MSG
       -H "Content-Type: application/json" \\
       -d '{"sku":"TSHIRT-M","name":"T-shirt, medium","reorder_point":5}'
 
-  API reference: http://127.0.0.1:$PORT/inventory/v1/openapi.json
+  API reference: http://127.0.0.1:$PORT/docs   (OpenAPI: /inventory/v1/openapi.json)
+  MCP for agents: http://127.0.0.1:$PORT/mcp   (stdio: SK_API_KEY=… ./build/sk-mcp)
+  Webhooks to localhost: SK_API_KEY=$KEY ./build/sk-listen --forward-to http://localhost:4242/hook
 
 MSG
 export SK_DATABASE_URL="host=$RUN_DIR port=${SK_PGPORT:-54329} dbname=sk user=sk_shim"

@@ -8,6 +8,9 @@ ROOT=$(pwd)
 
 step() { printf '\n== %s\n' "$*"; }
 
+# Test-only packages (headless Chromium); `make test` has installed the rest already.
+scripts/install-deps.sh --test
+
 step "build and install the extension"
 make -s -j2 >/dev/null
 if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
@@ -44,7 +47,9 @@ step "pgTAP"
 (cd test/sql && pg_prove -h "$SK_RUN_DIR" -p "$SK_PGPORT" -U postgres -d sk --failures ./*.sql)
 
 step "HTTP tests through the real shim"
-[ -d test/http/node_modules/standardwebhooks ] || (cd test/http && npm ci --no-audit --no-fund >/dev/null)
+# standardwebhooks verifies signatures; the official MCP Inspector CLI drives /mcp.
+[ -d test/http/node_modules/standardwebhooks ] && [ -d test/http/node_modules/@modelcontextprotocol/inspector ] ||
+  (cd test/http && npm ci --no-audit --no-fund >/dev/null)
 export SK_DATABASE_URL="host=$SK_RUN_DIR port=$SK_PGPORT dbname=sk user=sk_shim"
 SK_HTTP_PORT=$HTTP_PORT ./build/sk-shim >"$SK_RUN_DIR/shim.log" 2>&1 &
 PIDS+=($!)

@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 namespace sk::shim {
 namespace {
@@ -63,6 +66,34 @@ std::string method_label(std::string_view method) {
   for (auto m : kKnown)
     if (m == method) return std::string(m);
   return "OTHER";
+}
+
+std::string render_webhook_metrics(const std::string& json) {
+  auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return {};
+  auto count = [&](const nlohmann::json& v) -> std::optional<uint64_t> {
+    if (!v.is_number_unsigned()) return std::nullopt;
+    return v.get<uint64_t>();
+  };
+  auto depth = count(doc.value("webhook_queue_depth", nlohmann::json()));
+  auto dead = count(doc.value("webhook_dead_letters", nlohmann::json()));
+  auto attempts = doc.value("webhook_attempts", nlohmann::json());
+  if (!depth || !dead || !attempts.is_object()) return {};
+  std::string out;
+  out += "# HELP sk_webhook_queue_depth Webhook deliveries waiting to be sent (pending or retrying).\n";
+  out += "# TYPE sk_webhook_queue_depth gauge\n";
+  out += "sk_webhook_queue_depth " + std::to_string(*depth) + "\n";
+  out += "# HELP sk_webhook_attempts Webhook delivery attempts in the attempt log, by outcome.\n";
+  out += "# TYPE sk_webhook_attempts gauge\n";
+  for (const char* outcome : {"succeeded", "retrying", "dead"}) {
+    auto n = count(attempts.value(outcome, nlohmann::json()));
+    if (!n) return {};
+    out += std::string("sk_webhook_attempts{outcome=\"") + outcome + "\"} " + std::to_string(*n) + "\n";
+  }
+  out += "# HELP sk_webhook_dead_letters Webhook deliveries in the dead-letter state (replayable).\n";
+  out += "# TYPE sk_webhook_dead_letters gauge\n";
+  out += "sk_webhook_dead_letters " + std::to_string(*dead) + "\n";
+  return out;
 }
 
 void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {

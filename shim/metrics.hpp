@@ -26,6 +26,11 @@ struct Gauge {
   double value;
 };
 
+// The webhook gauges from the database's sk.metrics() document
+//   {"webhook_queue_depth":n,"webhook_dead_letters":n,"webhook_attempts":{"succeeded":n,…}}
+// in exposition format; empty when the document is not that shape.
+std::string render_webhook_metrics(const std::string& json);
+
 class Metrics {
  public:
   static constexpr std::array<double, 13> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,

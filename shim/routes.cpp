@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "config.hpp"
+#include "docs.hpp"
 #include "invoke.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -59,6 +60,39 @@ Response readyz(const Request& req, Services& s) {
   return problem(503, "service_unavailable", "The database is not reachable.", req.request_id);
 }
 
+// The webhook gauges come from the database (sk.metrics(), counts across tenants). A
+// scrape never fails or stalls for them: with the database down, the pool busy or the
+// query slower than a second, they are left out and the shim's own metrics remain.
+std::string webhook_gauges(Services& s) {
+  constexpr unsigned kTimeoutMs = 1000;
+  Pool::Failure failure = Pool::Failure::none;
+  std::string error;
+  Pool::Lease lease = s.pool.acquire(std::chrono::milliseconds(std::min(s.config.request_timeout_ms, kTimeoutMs)),
+                                     &failure, &error);
+  if (!lease) return {};
+  // One implicit transaction: SET LOCAL bounds this statement only.
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(
+      PQexec(lease.conn(), "SET LOCAL statement_timeout = 1000; SELECT sk.metrics()"), &PQclear);
+  if (res && PQresultStatus(res.get()) == PGRES_TUPLES_OK && PQntuples(res.get()) == 1 && !PQgetisnull(res.get(), 0, 0))
+    return render_webhook_metrics(PQgetvalue(res.get(), 0, 0));
+  error = res ? PQresultErrorMessage(res.get()) : PQerrorMessage(lease.conn());
+  log_event("warn", "webhook metrics unavailable", {{"error", error}});
+  if (PQstatus(lease.conn()) != CONNECTION_OK) lease.discard(/*server_lost=*/true);
+  return {};
+}
+
+// The reference page (docs/index.html, compiled in): it renders the OpenAPI document
+// that the API serves, so it needs nothing at runtime and fetches nothing elsewhere.
+Response docs(const Request&, Services&) {
+  Response r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body.assign(kDocsHtml, kDocsHtmlSize);
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                         "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'");
+  return r;
+}
+
 Response metrics(const Request&, Services& s) {
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -70,6 +104,7 @@ Response metrics(const Request&, Services& s) {
       {"sk_rate_limit_tracked_keys", "API keys with a partly used rate-limit bucket.",
        static_cast<double>(s.limiter.tracked_keys())},
   });
+  r.body += webhook_gauges(s);
   return r;
 }
 
@@ -84,8 +119,10 @@ std::vector<Route> default_routes() {
       {"/healthz", false, read_only, false, healthz},
       {"/readyz", false, read_only, false, readyz},
       {"/metrics", false, read_only, false, metrics},
-      // Extension points, to be added: {"/mcp", false, {"POST"}, true, mcp},
-      //                                 {"/docs", false, read_only, false, docs},
+      // MCP (Streamable HTTP): JSON-RPC answered by the extension through the same
+      // sk.invoke() call; the tools run the REST routes. No SSE stream: GET is 405.
+      {"/mcp", false, {"POST"}, true, invoke},
+      {"/docs", false, read_only, false, docs},
   };
 }
 

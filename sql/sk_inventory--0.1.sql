@@ -45,6 +45,20 @@ CREATE FUNCTION sk.rfc3339(t timestamptz) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
 
+-- Makes a table a tenant table: owned by sk_owner, row-level security enabled and
+-- forced (so the owner is bound too), one policy comparing (account_id, livemode) with
+-- the verified tenant. Every tenant table of every version goes through it.
+CREATE FUNCTION sk.protect_tenant_table(t regclass) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  EXECUTE format('ALTER TABLE %s OWNER TO sk_owner', t);
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+  EXECUTE format('CREATE POLICY tenant ON %s '
+                 'USING (account_id = sk.current_account() AND livemode = sk.current_livemode()) '
+                 'WITH CHECK (account_id = sk.current_account() AND livemode = sk.current_livemode())', t);
+END
+$fn$;
+
 ------------------------------------------------------------------------------
 -- Tables. Every tenant row and index leads with account_id (section 13: shardable).
 ------------------------------------------------------------------------------
@@ -144,19 +158,11 @@ CREATE UNIQUE INDEX items_sku_key ON sk.items (account_id, livemode, sku) WHERE 
 -- Row-level security: enabled and forced on every table, so even the owner sees
 -- only the tenant of the verified key.
 ------------------------------------------------------------------------------
-DO $rls$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['api_keys', 'reporting_roles', 'idempotency_keys', 'events', 'locations', 'items'] LOOP
-    EXECUTE format('ALTER TABLE sk.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE sk.%I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant ON sk.%I
-                       USING (account_id = sk.current_account() AND livemode = sk.current_livemode())
-                       WITH CHECK (account_id = sk.current_account() AND livemode = sk.current_livemode())$p$, t);
-  END LOOP;
-END
-$rls$;
+SELECT sk.protect_tenant_table(t)
+  FROM unnest(ARRAY['sk.api_keys', 'sk.reporting_roles', 'sk.idempotency_keys', 'sk.events',
+                    'sk.locations', 'sk.items']::regclass[]) t;
 
+ALTER TABLE sk.accounts OWNER TO sk_owner;
 ALTER TABLE sk.accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sk.accounts FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON sk.accounts USING (id = sk.current_account()) WITH CHECK (id = sk.current_account());
@@ -287,19 +293,8 @@ CREATE TABLE sk.webhook_attempts (
   PRIMARY KEY (account_id, livemode, delivery_id, attempt)
 );
 
-DO $rls$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['webhook_endpoints', 'webhook_deliveries', 'webhook_attempts'] LOOP
-    EXECUTE format('ALTER TABLE sk.%I OWNER TO sk_owner', t);
-    EXECUTE format('ALTER TABLE sk.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE sk.%I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant ON sk.%I
-                       USING (account_id = sk.current_account() AND livemode = sk.current_livemode())
-                       WITH CHECK (account_id = sk.current_account() AND livemode = sk.current_livemode())$p$, t);
-  END LOOP;
-END
-$rls$;
+SELECT sk.protect_tenant_table(t)
+  FROM unnest(ARRAY['sk.webhook_endpoints', 'sk.webhook_deliveries', 'sk.webhook_attempts']::regclass[]) t;
 
 CREATE FUNCTION sk.webhook_endpoint_object(w sk.webhook_endpoints) RETURNS json LANGUAGE sql STABLE
 RETURN (SELECT row_to_json(o) FROM (SELECT
@@ -341,26 +336,32 @@ GRANT EXECUTE ON FUNCTION sk.webhook_endpoint_object(sk.webhook_endpoints),
 -- Reporting roles see the delivery log, not the endpoints (which hold signing secrets).
 GRANT SELECT ON sk.webhook_deliveries, sk.webhook_attempts TO sk_reporting;
 
+-- Operational metrics for the shim's /metrics: counts across every tenant, nothing
+-- else. RLS stays forced: the metrics_read policies hold only while sk.metrics() runs
+-- its own aggregate statements (backend-local C++ state, like auth_lookup).
+CREATE FUNCTION sk.metrics_read_active() RETURNS boolean
+  AS 'MODULE_PATHNAME', 'sk_metrics_read_active' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE POLICY metrics_read ON sk.webhook_deliveries FOR SELECT USING (sk.metrics_read_active());
+CREATE POLICY metrics_read ON sk.webhook_attempts FOR SELECT USING (sk.metrics_read_active());
+-- {"webhook_queue_depth": n, "webhook_dead_letters": n, "webhook_attempts": {"succeeded": n, "retrying": n, "dead": n}}
+CREATE FUNCTION sk.metrics() RETURNS text
+  AS 'MODULE_PATHNAME', 'sk_metrics' LANGUAGE C VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION sk.metrics() OWNER TO sk_owner;
+
 ------------------------------------------------------------------------------
 -- Ownership and privileges.
 ------------------------------------------------------------------------------
-ALTER TABLE sk.accounts OWNER TO sk_owner;
-ALTER TABLE sk.api_keys OWNER TO sk_owner;
-ALTER TABLE sk.reporting_roles OWNER TO sk_owner;
-ALTER TABLE sk.idempotency_keys OWNER TO sk_owner;
-ALTER TABLE sk.events OWNER TO sk_owner;
-ALTER TABLE sk.locations OWNER TO sk_owner;
-ALTER TABLE sk.items OWNER TO sk_owner;
 ALTER FUNCTION sk.invoke(text, text, text, text, text, text, text) OWNER TO sk_owner;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA sk FROM PUBLIC;
 -- Policies call these as whichever role runs the query.
 GRANT EXECUTE ON FUNCTION sk.current_account(), sk.current_livemode(), sk.auth_lookup_active(),
-                          sk.rfc3339(timestamptz), sk.id_time(text) TO PUBLIC;
+                          sk.metrics_read_active(), sk.rfc3339(timestamptz), sk.id_time(text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION sk.new_id(text), sk.item_object(sk.items), sk.location_object(sk.locations),
                           sk.api_key_object(sk.api_keys), sk.event_object(sk.events),
                           sk.merge_metadata(jsonb, jsonb) TO sk_owner;
-GRANT EXECUTE ON FUNCTION sk.invoke(text, text, text, text, text, text, text), sk.openapi() TO sk_api;
+GRANT EXECUTE ON FUNCTION sk.invoke(text, text, text, text, text, text, text), sk.openapi(), sk.metrics() TO sk_api;
 
 -- Reporting roles read; RLS decides which rows. Key hashes are not theirs to read.
 GRANT SELECT ON sk.accounts, sk.events, sk.locations, sk.items TO sk_reporting;
@@ -424,7 +425,7 @@ CREATE TABLE sk.movements (
   reason        text NOT NULL,
   unit_cost     numeric NOT NULL,     -- receipts: the cost received at; others: the WAC at the time
   lot_id        text,                 -- the lot, when the movement touches exactly one
-  lots          jsonb,                -- lot allocations [{"lot_id", "qty"}]; NULL when none
+  lots          json,                 -- lot allocations as shown: [{"lot_id":…,"qty":"-4"}]; NULL when none
   transfer_id   text,                 -- both legs of a transfer share it
   reverses      text,                 -- the movement this one reverses
   reference     text,
@@ -523,11 +524,15 @@ CREATE VIEW sk.ledger_entries WITH (security_invoker = true) AS
 SELECT m.account_id, m.livemode, m.id AS movement_id, m.item_id, m.location_id, l.lot_id,
        coalesce(l.qty, m.qty) AS qty, m.seq, m.created_at
   FROM sk.movements m
-  LEFT JOIN LATERAL jsonb_to_recordset(m.lots) AS l(lot_id text, qty numeric) ON true;
+  LEFT JOIN LATERAL json_to_recordset(m.lots) AS l(lot_id text, qty numeric) ON true;
 
 ------------------------------------------------------------------------------
 -- Renderers of the ledger's objects.
 ------------------------------------------------------------------------------
+-- Platform fix: sk.rfc3339 calls to_char, which is STABLE; declared IMMUTABLE it can never be
+-- inlined and costs a planned SQL-function call per use (per row in a batch).
+ALTER FUNCTION sk.rfc3339(timestamptz) STABLE;
+
 -- Quantities print without trailing zeros; unit costs with 2 to 6 decimals; money in the
 -- currency's minor unit.
 CREATE FUNCTION sk.qty_text(q numeric) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -543,21 +548,24 @@ CREATE FUNCTION sk.money_text(amount numeric, currency text) RETURNS text LANGUA
 RETURN round(amount, sk.currency_exponent(currency))::text;
 
 -- A JSON array of rows, printed compactly (json_agg would add spaces).
-CREATE FUNCTION sk.compact_array(elements text[]) RETURNS json LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION sk.compact_array(elements text[]) RETURNS json LANGUAGE sql STABLE PARALLEL SAFE
 RETURN ('[' || array_to_string(elements, ',') || ']')::json;
 
+-- A movement renders without a subquery (row_to_json of a typed row, lots stored in their
+-- rendered form), so the function is inlined into the statement that calls it: a batch
+-- renders its 1000 movements without 1000 function calls.
+CREATE TYPE sk.movement_fields AS (
+  id text, object text, livemode boolean, created_at text, item_id text, location_id text, type text, qty text,
+  reason text, unit_cost text, lot_id text, lots json, transfer_id text, reverses text, reference text, metadata jsonb,
+  on_hand_after text, wac_after text);
 CREATE FUNCTION sk.movement_object(m sk.movements) RETURNS json LANGUAGE sql STABLE
-RETURN (SELECT row_to_json(o) FROM (SELECT
-  m.id, 'movement' AS object, m.livemode, sk.rfc3339(m.created_at) AS created_at,
-  m.item_id, m.location_id, m.type, sk.qty_text(m.qty) AS qty, m.reason, sk.cost_text(m.unit_cost) AS unit_cost,
-  m.lot_id,
-  CASE WHEN m.lots IS NULL THEN '[]'::json
-       ELSE (SELECT sk.compact_array(array_agg(row_to_json(l)::text ORDER BY l.n)) FROM
-              (SELECT x.lot_id, sk.qty_text(x.qty) AS qty, x.n
-                 FROM ROWS FROM (jsonb_to_recordset(m.lots) AS (lot_id text, qty numeric)) WITH ORDINALITY AS x(lot_id, qty, n)) l) END AS lots,
-  m.transfer_id, m.reverses, m.reference, m.metadata,
-  sk.qty_text(m.on_hand_after) AS on_hand_after, sk.cost_text(m.wac_after) AS wac_after) o);
+RETURN row_to_json(ROW(
+  m.id, 'movement', m.livemode, sk.rfc3339(m.created_at), m.item_id, m.location_id, m.type, sk.qty_text(m.qty), m.reason,
+  sk.cost_text(m.unit_cost), m.lot_id, coalesce(m.lots, '[]'::json), m.transfer_id, m.reverses, m.reference, m.metadata,
+  sk.qty_text(m.on_hand_after), sk.cost_text(m.wac_after))::sk.movement_fields);
 
+-- The stock renderers are PL/pgSQL so their plans are prepared once per backend (an SQL
+-- function with subqueries is planned again on every call).
 CREATE FUNCTION sk.reason_code_object(r sk.reason_code_catalogue) RETURNS json LANGUAGE sql STABLE
 RETURN (SELECT row_to_json(o) FROM (SELECT
   r.id, 'reason_code' AS object, sk.current_livemode() AS livemode, sk.rfc3339(r.created_at) AS created_at,
@@ -570,7 +578,8 @@ RETURN (SELECT row_to_json(o) FROM (SELECT
 
 -- The stock object from the balance cache: on-hand, WAC and value now, by location and
 -- by lot (non-zero balances only).
-CREATE FUNCTION sk.stock_object(i sk.items) RETURNS json LANGUAGE sql STABLE
+CREATE FUNCTION sk.stock_object(i sk.items) RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
 RETURN (SELECT row_to_json(o) FROM (SELECT
   'stock' AS object, i.id AS item_id, i.sku, i.livemode,
   sk.qty_text(t.on_hand) AS on_hand, sk.cost_text(t.wac) AS wac,
@@ -589,11 +598,14 @@ RETURN (SELECT row_to_json(o) FROM (SELECT
          WHERE s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id) t,
        sk.accounts a
  WHERE a.id = i.account_id) o);
+END
+$$;
 
 -- The same object derived from the log alone: as of an instant (movements created at or
 -- before it) and/or up to a per-item sequence number. NULL means no limit.
 CREATE FUNCTION sk.stock_object_at(i sk.items, as_of timestamptz, upto_seq bigint DEFAULT NULL) RETURNS json
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
 RETURN (SELECT row_to_json(o) FROM (SELECT
   'stock' AS object, i.id AS item_id, i.sku, i.livemode,
   sk.qty_text(t.on_hand) AS on_hand, sk.cost_text(t.wac) AS wac,
@@ -616,6 +628,8 @@ RETURN (SELECT row_to_json(o) FROM (SELECT
            AND (as_of IS NULL OR m.created_at <= as_of) AND (upto_seq IS NULL OR m.seq <= upto_seq)) t,
        sk.accounts a
  WHERE a.id = i.account_id) o);
+END
+$$;
 
 ------------------------------------------------------------------------------
 -- Reporting views (RLS of the reader applies: security_invoker).
@@ -733,6 +747,7 @@ ALTER VIEW sk.ledger_entries OWNER TO sk_owner;
 ALTER VIEW sk.stock_on_hand OWNER TO sk_owner;
 ALTER VIEW sk.item_valuation OWNER TO sk_owner;
 ALTER VIEW sk.movement_log OWNER TO sk_owner;
+ALTER TYPE sk.movement_fields OWNER TO sk_owner;
 -- The owner may append to the log and read it; nobody but a superuser changes it.
 REVOKE UPDATE, DELETE, TRUNCATE ON sk.movements FROM sk_owner;
 

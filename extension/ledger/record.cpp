@@ -17,10 +17,11 @@ Value opt(const std::optional<std::string>& s) { return s ? Value::string(*s) : 
 // the log exactly where the items' histories were at that instant.
 const char* kRecord = R"SQL(
 WITH legs AS MATERIALIZED (
-  SELECT * FROM json_to_recordset($1::json) AS x(
-    ord integer, item_id text, location_id text, type text, qty numeric, reason text, unit_cost numeric,
-    lot_id text, lots jsonb, transfer_id text, reverses text, reference text, metadata jsonb,
-    seq bigint, on_hand_after numeric, wac_after numeric)
+  SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (
+    i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
+    lot text, lots json, trf text, rev text, ref text, md jsonb)) WITH ORDINALITY AS x(
+    item_id, location_id, type, qty, reason, unit_cost, seq, on_hand_after, wac_after,
+    lot_id, lots, transfer_id, reverses, reference, metadata, ord)
 ), at AS MATERIALIZED (
   SELECT greatest(clock_timestamp(), (SELECT max(t::timestamptz) FROM json_array_elements_text($2::json) t)) AS t
 ), ins AS (
@@ -33,7 +34,7 @@ WITH legs AS MATERIALIZED (
 ), bal AS (
   INSERT INTO sk.stock_balances AS b (item_id, location_id, lot_id, on_hand, updated_at)
   SELECT l.item_id, l.location_id, a.lot_id, sum(coalesce(a.qty, l.qty)), max(at.t)
-    FROM legs l CROSS JOIN at LEFT JOIN LATERAL jsonb_to_recordset(l.lots) AS a(lot_id text, qty numeric) ON true
+    FROM legs l CROSS JOIN at LEFT JOIN LATERAL json_to_recordset(l.lots) AS a(lot_id text, qty numeric) ON true
    GROUP BY 1, 2, 3
   ON CONFLICT ON CONSTRAINT stock_balances_key
   DO UPDATE SET on_hand = b.on_hand + excluded.on_hand, updated_at = excluded.updated_at
@@ -47,33 +48,32 @@ WITH legs AS MATERIALIZED (
 SELECT ins.item_id, ins.seq::text, ins.object FROM ins ORDER BY ins.id
 )SQL";
 
-Value leg_json(const Leg& leg, size_t ord) {
-  Value lots = Value::null();
-  std::optional<std::string> single_lot;
+// One leg as a compact JSON object: short keys and no nulls, since a batch sends 2000 of
+// them through json_to_recordset (absent keys read as NULL).
+Value leg_json(const Leg& leg) {
+  Value v = Value::object({
+      {"i", Value::string(leg.item_id)},
+      {"l", Value::string(*leg.location_id)},
+      {"t", Value::string(leg.type)},
+      {"q", Value::number(dec::str(leg.qty))},
+      {"r", Value::string(leg.reason)},
+      {"c", Value::number(dec::str(leg.unit_cost))},
+      {"s", Value::number(std::to_string(leg.seq))},
+      {"oh", Value::number(dec::str(leg.on_hand_after))},
+      {"w", Value::number(dec::str(leg.wac_after))},
+  });
   if (leg.lot_tracked || !leg.lots.empty()) {
-    lots = Value::array();
+    Value lots = Value::array();
     for (const auto& a : leg.lots)
       lots.push(Value::object({{"lot_id", opt(a.lot_id)}, {"qty", Value::string(dec::str(a.qty))}}));
-    if (leg.lots.size() == 1) single_lot = leg.lots[0].lot_id;
+    v.set("lots", std::move(lots));  // stored as shown in the movement object
+    if (leg.lots.size() == 1 && leg.lots[0].lot_id) v.set("lot", Value::string(*leg.lots[0].lot_id));
   }
-  return Value::object({
-      {"ord", Value::number(std::to_string(ord))},
-      {"item_id", Value::string(leg.item_id)},
-      {"location_id", Value::string(*leg.location_id)},
-      {"type", Value::string(leg.type)},
-      {"qty", Value::string(dec::str(leg.qty))},
-      {"reason", Value::string(leg.reason)},
-      {"unit_cost", Value::string(dec::str(leg.unit_cost))},
-      {"lot_id", opt(single_lot)},
-      {"lots", std::move(lots)},
-      {"transfer_id", opt(leg.transfer_id)},
-      {"reverses", opt(leg.reverses)},
-      {"reference", opt(leg.reference)},
-      {"metadata", leg.metadata},
-      {"seq", Value::number(std::to_string(leg.seq))},
-      {"on_hand_after", Value::string(dec::str(leg.on_hand_after))},
-      {"wac_after", Value::string(dec::str(leg.wac_after))},
-  });
+  if (leg.transfer_id) v.set("trf", Value::string(*leg.transfer_id));
+  if (leg.reverses) v.set("rev", Value::string(*leg.reverses));
+  if (leg.reference) v.set("ref", Value::string(*leg.reference));
+  if (!leg.metadata.is_null()) v.set("md", leg.metadata);
+  return v;
 }
 
 // The stock object for a threshold event: the state right after the crossing leg.
@@ -92,7 +92,7 @@ std::string stock_after(const std::vector<Leg>& legs, size_t k) {
 std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books,
                                 const std::vector<std::pair<std::string, size_t>>& crossings) {
   Value rows = Value::array();
-  for (size_t k = 0; k < legs.size(); ++k) rows.push(leg_json(legs[k], k));
+  for (const auto& leg : legs) rows.push(leg_json(leg));
   Value floors = Value::array();
   for (const auto& [_, item] : books.items)
     if (item.last_movement_at) floors.push(Value::string(*item.last_movement_at));
@@ -103,7 +103,7 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
   std::vector<std::string> objects(legs.size());
   for (auto& row : result.rows) objects.at(leg_of.at({row.text(0), std::stoll(row.text(1))})) = row.text(2);
 
-  for (const auto& object : objects) events::emit("movement.recorded", object);
+  events::emit_many("movement.recorded", objects);
   for (const auto& [type, k] : crossings) events::emit(type, stock_after(legs, k));
   return objects;
 }

@@ -2,10 +2,13 @@
 // describe, so a committed change always has its event and a rolled-back one never.
 #pragma once
 #include <string>
+#include <vector>
 
 namespace sk::events {
 
 // `object_json` becomes data.object of the event.
 void emit(const std::string& type, const std::string& object_json);
+// The same for many objects of one type, in order, in one statement (batches).
+void emit_many(const std::string& type, const std::vector<std::string>& object_jsons);
 
 }  // namespace sk::events

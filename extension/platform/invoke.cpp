@@ -8,7 +8,9 @@
 #include "platform/context.hpp"
 #include "platform/crypto.hpp"
 #include "platform/idempotency.hpp"
+#include "platform/invoke.hpp"
 #include "platform/openapi.hpp"
+#include "mcp/server.hpp"
 #include "platform/query.hpp"
 #include "platform/routes.hpp"
 #include "platform/ulid.hpp"
@@ -21,20 +23,6 @@ using api::Response;
 using json::Value;
 
 constexpr std::string_view kBasePath = "/inventory/v1";
-
-struct Request {
-  std::string method;
-  std::string path;
-  std::optional<std::string> query;
-  std::optional<std::string> authorization;
-  std::optional<std::string> idempotency_key;
-  std::string request_id;
-  std::optional<std::string> body;
-};
-
-Response problem(const ApiError& e, const std::string& request_id) {
-  return Response{e.status, "application/problem+json", api::problem_json(e, request_id), false};
-}
 
 void authorize(const api::RouteSpec& spec, const auth::Key& key) {
   switch (spec.scope) {
@@ -117,7 +105,14 @@ Response run_handler(const api::Route& route, const api::Call& call) {
   return route.handler(call);
 }
 
+}  // namespace
+
+Response problem(const ApiError& e, const std::string& request_id) {
+  return Response{e.status, "application/problem+json", api::problem_json(e, request_id), false};
+}
+
 Response handle(const Request& req) {
+  if (req.path == "/mcp") return mcp::serve(req);
   if (req.path.compare(0, kBasePath.size(), kBasePath) != 0)
     api::fail(404, "route_not_found", "No route for this path; the API lives under /inventory/v1.");
   std::string relative = req.path.substr(kBasePath.size());
@@ -148,7 +143,7 @@ Response handle(const Request& req) {
 
   idempotency::check_key(req.idempotency_key);
   const std::string& key = *req.idempotency_key;
-  if (auto replay = idempotency::claim(key, request_hash(req))) return *replay;
+  if (auto replay = idempotency::claim(key, req.request_hash ? *req.request_hash : request_hash(req))) return *replay;
 
   Response response;
   try {
@@ -166,6 +161,8 @@ Response handle(const Request& req) {
   idempotency::record(key, response);
   return response;
 }
+
+namespace {
 
 pg::Text text_arg(FunctionCallInfo fcinfo, int n) {
   if (PG_ARGISNULL(n)) return std::nullopt;

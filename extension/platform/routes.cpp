@@ -4,6 +4,7 @@
 #include "ledger/ledger.hpp"
 #include "platform/api_keys.hpp"
 #include "platform/openapi.hpp"
+#include "reports/reports.hpp"
 #include "webhooks/endpoints.hpp"
 
 namespace sk::routes {
@@ -40,6 +41,7 @@ std::vector<api::Route> build() {
   add(catalog::location_routes());
   add(ledger::movement_routes());
   add(ledger::stock_routes());
+  add(reports::routes());
   add(ledger::reason_code_routes());
   add(ledger::event_routes());
   add(platform::api_key_routes());

@@ -232,7 +232,8 @@ long next_wait_ms() {
   in_transaction([&] {
     auto v = pg::exec_value(
         "SELECT greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint "
-        "  FROM sk.webhook_deliveries WHERE status IN ('pending', 'retrying')");
+        "  FROM sk.webhook_deliveries WHERE status IN ('pending', 'retrying') "
+        "HAVING count(*) > 0");  // no row when nothing is due: greatest(0, NULL) would be 0, a busy loop
     if (v) wait = std::min(wait, std::stol(*v));
   });
   return wait;

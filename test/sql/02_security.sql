@@ -43,12 +43,13 @@ SELECT set_eq($$
   SELECT p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
    WHERE n.nspname = 'sk' AND has_function_privilege('sk_api', p.oid, 'EXECUTE')
      AND NOT has_function_privilege('public', p.oid, 'EXECUTE')
-$$, ARRAY['invoke', 'openapi'], 'beyond what everyone may run, the shim role executes only the entry functions');
+$$, ARRAY['invoke', 'openapi', 'metrics'], 'beyond what everyone may run, the shim role executes only the entry functions');
 
 SELECT is_empty($$
   SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
    WHERE n.nspname = 'sk' AND has_function_privilege('public', p.oid, 'EXECUTE')
-     AND p.proname NOT IN ('current_account', 'current_livemode', 'auth_lookup_active', 'rfc3339', 'id_time')
+     AND p.proname NOT IN ('current_account', 'current_livemode', 'auth_lookup_active', 'metrics_read_active',
+                           'rfc3339', 'id_time')
 $$, 'PUBLIC executes only the read-only context and formatting functions');
 
 SELECT is((SELECT count(*)::int FROM sk.api_keys WHERE secret_hash = sha256(convert_to(:'a_test', 'UTF8'))), 1,

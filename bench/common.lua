@@ -1,0 +1,32 @@
+-- Shared by the wrk scripts of `make bench` (loaded with dofile from each script).
+-- Environment: SK_BENCH_KEY (test secret key), SK_BENCH_ITEMS_FILE (one item id per
+-- line), SK_BENCH_RUN (a prefix that makes Idempotency-Keys unique across runs).
+local M = {}
+
+function M.items()
+  local list = {}
+  for line in io.lines(os.getenv("SK_BENCH_ITEMS_FILE")) do
+    if #line > 0 then list[#list + 1] = line end
+  end
+  return list
+end
+
+M.key = os.getenv("SK_BENCH_KEY")
+M.run = os.getenv("SK_BENCH_RUN") or tostring(os.time())
+
+-- Threads number themselves in setup() so their Idempotency-Keys never collide.
+local next_id = 0
+function M.setup(thread)
+  next_id = next_id + 1
+  thread:set("id", next_id)
+end
+
+-- One line the runner parses, then wrk's own report.
+function M.done(summary, latency, requests)
+  local seconds = summary.duration / 1e6
+  io.write(string.format("SKBENCH requests=%d rps=%.1f p50_us=%d p99_us=%d non2xx=%d socket_errors=%d\n",
+    summary.requests, summary.requests / seconds, latency:percentile(50), latency:percentile(99),
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+
+return M

@@ -1,0 +1,23 @@
+-- Single-movement POST: one sale of one unit of a random item, a fresh Idempotency-Key
+-- for every request (no replays).
+local dir = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
+local common = dofile(dir .. "common.lua")
+setup, done = common.setup, common.done
+
+local items, n, prefix
+function init(args)
+  items = common.items()
+  n = 0
+  prefix = common.run .. "-post-" .. wrk.thread:get("id") .. "-"
+  math.randomseed(tonumber(wrk.thread:get("id")) * 7919 + os.time())
+end
+
+function request()
+  n = n + 1
+  local body = '{"item_id":"' .. items[math.random(#items)] .. '","qty":-1,"type":"sale","reason":"order_fulfilled"}'
+  return wrk.format("POST", "/inventory/v1/movements", {
+    ["Authorization"] = "Bearer " .. common.key,
+    ["Idempotency-Key"] = prefix .. n,
+    ["Content-Type"] = "application/json",
+  }, body)
+end
