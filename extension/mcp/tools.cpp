@@ -90,7 +90,7 @@ const std::vector<Tool>& table() {
       {"list_low_stock", "Low stock", "GET", "/stock/low",
        "Items whose on-hand is below their reorder point, with their stock: what to reorder."},
       {"list_expiring_lots", "Expiring lots", "GET", "/lots",
-       "Lots and their stock; expiring_before limits the list to lots that expire before a date."},
+       "With expiring_before (a date), only the lots that expire before it: what to sell or write off first."},
       {"list_movements", "Movement history", "GET", "/movements",
        "The append-only log of stock movements, newest first; filter by item, location, type or time."},
       {"record_movement", "Record a movement", "POST", "/movements",

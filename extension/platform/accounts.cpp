@@ -11,6 +11,7 @@
 #include "platform/ulid.hpp"
 
 extern "C" {
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 }
 
@@ -104,7 +105,10 @@ Datum sk_create_api_key(PG_FUNCTION_ARGS) {
   using namespace sk::platform;
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("account_id, livemode, kind and scopes are required")));
-  Datum scopes_text = DirectFunctionCall2(array_to_text, PG_GETARG_DATUM(3), CStringGetTextDatum(","));
+  // array_to_text caches in fn_extra, so it needs a real FmgrInfo, not DirectFunctionCall.
+  FmgrInfo array_to_text_info;
+  fmgr_info(F_ARRAY_TO_STRING_ANYARRAY_TEXT, &array_to_text_info);
+  Datum scopes_text = FunctionCall2(&array_to_text_info, PG_GETARG_DATUM(3), CStringGetTextDatum(","));
   Datum out = guarded([&]() -> Datum {
     std::string account_id = arg_text(fcinfo, 0);
     bool livemode = PG_GETARG_BOOL(1);
