@@ -763,3 +763,196 @@ GRANT EXECUTE ON FUNCTION sk.qty_text(numeric), sk.cost_text(numeric), sk.curren
 
 GRANT SELECT ON sk.reason_codes, sk.lots, sk.movements, sk.stock_balances, sk.item_stock,
   sk.reason_code_catalogue, sk.ledger_entries, sk.stock_on_hand, sk.item_valuation, sk.movement_log TO sk_reporting;
+-- ==== Purchasing, lots and day-end (issue 5) ====
+-- Goods received notes with landed cost, the lot expiry warning, stock counts and the
+-- day-end close that books count variances forward as current-dated adjustments.
+
+CREATE TABLE sk.grns (
+  account_id   text NOT NULL DEFAULT sk.current_account(),
+  livemode     boolean NOT NULL DEFAULT sk.current_livemode(),
+  id           text NOT NULL DEFAULT sk.new_id('grn'),
+  status       text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'completed', 'cancelled')),
+  supplier     text,
+  reference    text,
+  location_id  text NOT NULL,
+  metadata     jsonb NOT NULL DEFAULT '{}',
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  completed_at timestamptz,
+  cancelled_at timestamptz,
+  PRIMARY KEY (account_id, livemode, id)
+);
+
+CREATE TABLE sk.grn_lines (
+  account_id       text NOT NULL DEFAULT sk.current_account(),
+  livemode         boolean NOT NULL DEFAULT sk.current_livemode(),
+  grn_id           text NOT NULL,
+  line_no          integer NOT NULL,
+  item_id          text NOT NULL,
+  qty              numeric NOT NULL CHECK (qty > 0),
+  unit_cost        numeric NOT NULL CHECK (unit_cost >= 0),
+  lot_code         text,
+  lot_expires_on   date,
+  landed_unit_cost numeric,            -- set on completion: unit cost plus allocated landed cost
+  lot_id           text,               -- set on completion for lot-tracked items
+  movement_id      text,               -- the receipt posted for this line
+  PRIMARY KEY (account_id, livemode, grn_id, line_no)
+);
+
+CREATE TABLE sk.grn_landed_costs (
+  account_id  text NOT NULL DEFAULT sk.current_account(),
+  livemode    boolean NOT NULL DEFAULT sk.current_livemode(),
+  grn_id      text NOT NULL,
+  line_no     integer NOT NULL,
+  description text,
+  amount      numeric NOT NULL CHECK (amount >= 0),
+  allocation  text NOT NULL CHECK (allocation IN ('value', 'quantity')),
+  PRIMARY KEY (account_id, livemode, grn_id, line_no)
+);
+
+CREATE TABLE sk.counts (
+  account_id    text NOT NULL DEFAULT sk.current_account(),
+  livemode      boolean NOT NULL DEFAULT sk.current_livemode(),
+  id            text NOT NULL DEFAULT sk.new_id('cnt'),
+  business_date date NOT NULL,
+  counted_at    timestamptz NOT NULL,
+  reference     text,
+  metadata      jsonb NOT NULL DEFAULT '{}',
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account_id, livemode, id)
+);
+CREATE INDEX counts_business_date_idx ON sk.counts (account_id, livemode, business_date);
+
+CREATE TABLE sk.count_lines (
+  account_id  text NOT NULL DEFAULT sk.current_account(),
+  livemode    boolean NOT NULL DEFAULT sk.current_livemode(),
+  count_id    text NOT NULL,
+  line_no     integer NOT NULL,
+  item_id     text NOT NULL,
+  location_id text NOT NULL,
+  lot_id      text,
+  counted_qty numeric NOT NULL CHECK (counted_qty >= 0),
+  PRIMARY KEY (account_id, livemode, count_id, line_no)
+);
+
+CREATE TABLE sk.dayend_closes (
+  account_id    text NOT NULL DEFAULT sk.current_account(),
+  livemode      boolean NOT NULL DEFAULT sk.current_livemode(),
+  id            text NOT NULL DEFAULT sk.new_id('dec'),
+  business_date date NOT NULL,
+  location_id   text,                  -- null: the whole account
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (account_id, livemode, id)
+);
+CREATE UNIQUE INDEX dayend_closes_scope_key ON sk.dayend_closes (account_id, livemode, business_date, location_id)
+  NULLS NOT DISTINCT;
+
+CREATE TABLE sk.dayend_variances (
+  account_id     text NOT NULL DEFAULT sk.current_account(),
+  livemode       boolean NOT NULL DEFAULT sk.current_livemode(),
+  close_id       text NOT NULL,
+  line_no        integer NOT NULL,
+  count_id       text NOT NULL,
+  item_id        text NOT NULL,
+  location_id    text NOT NULL,
+  lot_id         text,
+  counted_at     timestamptz NOT NULL,
+  counted_qty    numeric NOT NULL,
+  expected_qty   numeric NOT NULL,     -- on-hand from the log at the counting instant
+  variance_qty   numeric NOT NULL,     -- counted - expected
+  variance_value numeric NOT NULL,     -- variance_qty at the item's WAC when booked
+  movement_id    text,                 -- the count_variance adjustment; null when no variance
+  PRIMARY KEY (account_id, livemode, close_id, line_no)
+);
+
+-- lot.expiring fires once per lot: the scan marks the lot.
+ALTER TABLE sk.lots ADD COLUMN expiring_notified_at timestamptz;
+
+SELECT sk.protect_tenant_table(t)
+  FROM unnest(ARRAY['sk.grns', 'sk.grn_lines', 'sk.grn_landed_costs', 'sk.counts', 'sk.count_lines',
+                    'sk.dayend_closes', 'sk.dayend_variances']::regclass[]) t;
+
+-- Renderers (PL/pgSQL: their plans are prepared once per backend).
+CREATE FUNCTION sk.grn_object(g sk.grns) RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  g.id, 'grn' AS object, g.livemode, sk.rfc3339(g.created_at) AS created_at, g.status, g.supplier, g.reference,
+  g.location_id, a.currency,
+  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.n)), '[]') FROM (SELECT
+      l.line_no AS n, l.item_id, sk.qty_text(l.qty) AS qty, sk.cost_text(l.unit_cost) AS unit_cost,
+      CASE WHEN l.lot_code IS NOT NULL THEN
+        (SELECT row_to_json(z) FROM (SELECT l.lot_code AS code, l.lot_expires_on AS expires_on) z) END AS lot,
+      l.lot_id, sk.cost_text(l.landed_unit_cost) AS landed_unit_cost, l.movement_id
+     FROM sk.grn_lines l WHERE (l.account_id, l.livemode, l.grn_id) = (g.account_id, g.livemode, g.id)) x) AS lines,
+  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.n)), '[]') FROM (SELECT
+      c.line_no AS n, c.description, sk.money_text(c.amount, a.currency) AS amount, c.allocation
+     FROM sk.grn_landed_costs c WHERE (c.account_id, c.livemode, c.grn_id) = (g.account_id, g.livemode, g.id)) x)
+    AS landed_costs,
+  g.metadata, sk.rfc3339(g.completed_at) AS completed_at, sk.rfc3339(g.cancelled_at) AS cancelled_at,
+  sk.rfc3339(g.updated_at) AS updated_at
+  FROM sk.accounts a WHERE a.id = g.account_id) o);
+END
+$$;
+
+CREATE FUNCTION sk.count_object(c sk.counts) RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  c.id, 'count' AS object, c.livemode, sk.rfc3339(c.created_at) AS created_at, c.business_date,
+  sk.rfc3339(c.counted_at) AS counted_at, c.reference,
+  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.n)), '[]') FROM (SELECT
+      l.line_no AS n, l.item_id, l.location_id, l.lot_id, sk.qty_text(l.counted_qty) AS counted_qty
+     FROM sk.count_lines l WHERE (l.account_id, l.livemode, l.count_id) = (c.account_id, c.livemode, c.id)) x) AS lines,
+  c.metadata) o);
+END
+$$;
+
+CREATE FUNCTION sk.dayend_close_object(d sk.dayend_closes) RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  d.id, 'dayend_close' AS object, d.livemode, sk.rfc3339(d.created_at) AS created_at, d.business_date,
+  d.location_id, a.currency,
+  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.n)), '[]') FROM (SELECT
+      v.line_no AS n, v.count_id, v.item_id, v.location_id, v.lot_id, sk.rfc3339(v.counted_at) AS counted_at,
+      sk.qty_text(v.counted_qty) AS counted_qty, sk.qty_text(v.expected_qty) AS expected_qty,
+      sk.qty_text(v.variance_qty) AS variance_qty, sk.money_text(v.variance_value, a.currency) AS variance_value,
+      v.movement_id
+     FROM sk.dayend_variances v WHERE (v.account_id, v.livemode, v.close_id) = (d.account_id, d.livemode, d.id)) x)
+    AS variances,
+  sk.money_text(coalesce((SELECT sum(v.variance_value) FROM sk.dayend_variances v
+                           WHERE (v.account_id, v.livemode, v.close_id) = (d.account_id, d.livemode, d.id)), 0),
+                a.currency) AS variance_value_total
+  FROM sk.accounts a WHERE a.id = d.account_id) o);
+END
+$$;
+
+-- A lot with its stock: on-hand in total and by location.
+CREATE FUNCTION sk.lot_stock_object(l sk.lots) RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+RETURN (SELECT row_to_json(o) FROM (SELECT
+  l.id, 'lot' AS object, l.livemode, sk.rfc3339(l.created_at) AS created_at, l.item_id, l.code, l.expires_on,
+  l.expires_on < current_date AS expired,
+  sk.qty_text(coalesce((SELECT sum(b.on_hand) FROM sk.stock_balances b
+                         WHERE (b.account_id, b.livemode, b.lot_id) = (l.account_id, l.livemode, l.id)), 0)) AS on_hand,
+  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.location_id)), '[]') FROM (SELECT
+      b.location_id, sk.qty_text(b.on_hand) AS on_hand FROM sk.stock_balances b
+     WHERE (b.account_id, b.livemode, b.lot_id) = (l.account_id, l.livemode, l.id) AND b.on_hand <> 0) x) AS locations) o);
+END
+$$;
+
+-- On-hand of one (item, location, lot) from the log at an instant.
+CREATE FUNCTION sk.on_hand_at(item text, location text, lot text, at timestamptz) RETURNS numeric
+LANGUAGE sql STABLE
+RETURN coalesce((SELECT sum(e.qty) FROM sk.ledger_entries e
+                  WHERE e.item_id = item AND e.location_id = location AND e.lot_id IS NOT DISTINCT FROM lot
+                    AND e.created_at <= at), 0);
+
+CREATE FUNCTION sk.scan_expiring_lots() RETURNS integer
+  AS 'MODULE_PATHNAME', 'sk_scan_expiring_lots' LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION sk.scan_expiring_lots() FROM PUBLIC;
+REVOKE ALL ON FUNCTION sk.grn_object(sk.grns), sk.count_object(sk.counts), sk.dayend_close_object(sk.dayend_closes),
+                       sk.lot_stock_object(sk.lots), sk.on_hand_at(text, text, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sk.grn_object(sk.grns), sk.count_object(sk.counts), sk.dayend_close_object(sk.dayend_closes),
+                          sk.lot_stock_object(sk.lots), sk.on_hand_at(text, text, text, timestamptz) TO sk_owner;
+GRANT SELECT ON sk.grns, sk.grn_lines, sk.grn_landed_costs, sk.counts, sk.count_lines, sk.dayend_closes,
+                sk.dayend_variances TO sk_reporting;

@@ -36,9 +36,9 @@ dec::Num location_total(const Books& books, const std::string& item, const std::
             leg.pointer + "/qty");
 }
 
-// Issues of lot-tracked items without a lot: the lots with stock at the location,
-// soonest expiry first (no expiry last), then oldest lot. Whatever no lot covers stays
-// unassigned (lot null) unless the item rejects negative stock.
+// Issues of lot-tracked items without a lot: the unexpired lots with stock at the
+// location, soonest expiry first (no expiry last), then oldest lot. Whatever no lot
+// covers stays unassigned (lot null) unless the item rejects negative stock.
 std::vector<Allocation> allocate_fefo(const Leg& leg, Books& books, bool reject) {
   struct Candidate {
     std::string lot;
@@ -52,7 +52,9 @@ std::vector<Allocation> allocate_fefo(const Leg& leg, Books& books, bool reject)
     const std::string& lot = std::get<2>(it->first);
     if (!lot.empty() && dec::sign(it->second) > 0) {
       auto e = books.lot_expiry.find(lot);
-      candidates.push_back({lot, e == books.lot_expiry.end() ? std::nullopt : e->second, it->second});
+      std::optional<std::string> expires_on = e == books.lot_expiry.end() ? std::nullopt : e->second;
+      if (expires_on && *expires_on < books.today) continue;  // expired stock is written off, not issued
+      candidates.push_back({lot, expires_on, it->second});
     }
   }
   std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
@@ -82,6 +84,12 @@ void allocate(std::vector<Leg>& legs, size_t k, Books& books, const ItemState& i
   } else if (leg.mirrors) {
     for (const auto& a : legs[*leg.mirrors].lots) leg.lots.push_back({a.lot_id, dec::neg(a.qty)});
   } else if (leg.lot_id) {
+    // Selling expired stock is refused; writing it off (an adjustment) is how it leaves.
+    auto e = books.lot_expiry.find(*leg.lot_id);
+    if (leg.type == "sale" && e != books.lot_expiry.end() && e->second && *e->second < books.today)
+      api::fail(409, "lot_expired", "Lot '" + *leg.lot_id + "' expired on " + *e->second +
+                                        "; write it off with an adjustment (reason expired) instead of selling it.",
+                leg.pointer + "/lot_id");
     leg.lots = {{leg.lot_id, leg.qty}};
   } else if (item.track_lots && dec::sign(leg.qty) < 0) {
     leg.lots = allocate_fefo(leg, books, item.reject_negative);

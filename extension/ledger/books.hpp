@@ -17,6 +17,7 @@ using BalanceKey = std::tuple<std::string, std::string, std::string>;
 struct Books {
   std::map<std::string, ItemState> items;
   std::string default_location;
+  std::string today;                                       // current_date (ISO), for lot expiry
   std::map<BalanceKey, dec::Num> balances;                 // only keys the rules read, plus what the posting adds
   std::map<std::string, std::optional<std::string>> lot_expiry;  // lot id -> expires_on
 };

@@ -32,12 +32,13 @@ void resolve_locations(std::vector<Leg>& legs, Books& books) {
   for (const auto& leg : legs)
     if (leg.location_id) wanted.insert(*leg.location_id);
   auto rows = pg::exec(
-      "SELECT l.id, l.is_default::text FROM sk.locations l "
+      "SELECT l.id, l.is_default::text, current_date::text FROM sk.locations l "
       "WHERE l.is_default OR l.id = ANY (ARRAY(SELECT json_array_elements_text($1::json)))",
       {string_array({wanted.begin(), wanted.end()}).dump()});
   std::set<std::string> found;
   for (const auto& row : rows.rows) {
     found.insert(row.text(0));
+    books.today = row.text(2);
     if (row.text(1) == "true") books.default_location = row.text(0);
   }
   for (auto& leg : legs) {

@@ -14,14 +14,18 @@ void emit(const std::string& type, const std::string& object_json) {
 // two identical), one statement however many events, in the order given.
 void emit_many(const std::string& type, const std::vector<std::string>& object_jsons) {
   if (object_jsons.empty()) return;
-  std::string array = "[";
-  for (size_t i = 0; i < object_jsons.size(); ++i) array += (i ? "," : "") + object_jsons[i];
-  array += "]";
+  // One object per line (compact JSON has no raw newline): splitting lines is much
+  // cheaper than parsing a JSON array only to take it apart again.
+  std::string lines;
+  for (size_t i = 0; i < object_jsons.size(); ++i) {
+    if (object_jsons[i].find('\n') != std::string::npos) throw std::invalid_argument("events::emit_many takes compact JSON");
+    lines += (i ? "\n" : "") + object_jsons[i];
+  }
   auto deliveries = pg::exec_value(
       "WITH e AS ("
       "  INSERT INTO sk.events (type, data)"
-      "  SELECT $1, ('{\"object\":' || o.value::text || '}')::json"
-      "    FROM json_array_elements($2::json) WITH ORDINALITY AS o(value, n) ORDER BY o.n"
+      "  SELECT $1, ('{\"object\":' || o.value || '}')::json"
+      "    FROM string_to_table($2, E'\\n') WITH ORDINALITY AS o(value, n) ORDER BY o.n"
       "  RETURNING id, type"
       "), d AS ("
       "  INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)"
@@ -30,7 +34,7 @@ void emit_many(const std::string& type, const std::vector<std::string>& object_j
       "   AND (w.enabled_events = '{*}' OR e.type = ANY (w.enabled_events))"
       "  RETURNING 1"
       ") SELECT count(*) FROM d",
-      {type, array});
+      {type, lines});
   if (deliveries && *deliveries != "0") webhooks::wake_worker_at_commit();
 }
 

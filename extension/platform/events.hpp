@@ -8,7 +8,8 @@ namespace sk::events {
 
 // `object_json` becomes data.object of the event.
 void emit(const std::string& type, const std::string& object_json);
-// The same for many objects of one type, in order, in one statement (batches).
+// The same for many objects of one type, in order, in one statement (batches). The
+// objects must be compact JSON (no raw newline), as the SQL renderers produce.
 void emit_many(const std::string& type, const std::vector<std::string>& object_jsons);
 
 }  // namespace sk::events

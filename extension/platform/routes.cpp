@@ -4,6 +4,7 @@
 #include "ledger/ledger.hpp"
 #include "platform/api_keys.hpp"
 #include "platform/openapi.hpp"
+#include "purchasing/purchasing.hpp"
 #include "reports/reports.hpp"
 #include "webhooks/endpoints.hpp"
 
@@ -44,6 +45,10 @@ std::vector<api::Route> build() {
   add(reports::routes());
   add(ledger::reason_code_routes());
   add(ledger::event_routes());
+  add(purchasing::grn_routes());
+  add(purchasing::lot_routes());
+  add(purchasing::count_routes());
+  add(purchasing::dayend_routes());
   add(platform::api_key_routes());
   add(webhooks::webhook_routes());
   all.push_back(openapi_route());

@@ -29,7 +29,7 @@ SELECT is((:'c1'::json->>'status')::int, 200, 'completing the draft succeeds');
 SELECT is(:'c1'::json->'body'->>'status', 'completed', 'and the GRN is completed');
 SELECT is((SELECT array_agg(l->>'landed_unit_cost' ORDER BY n)::text FROM json_array_elements(:'c1'::json->'body'->'lines') WITH ORDINALITY x(l, n)),
           '{12.00,6.00}', 'by value: landed unit costs 12.00 and 6.00');
-SELECT is((SELECT array_agg(m.unit_cost::text ORDER BY m.item_id = :'x' DESC) FROM sk.movements m WHERE m.account_id = :'a_id'),
+SELECT is((SELECT array_agg(sk.cost_text(m.unit_cost) ORDER BY m.item_id = :'x' DESC) FROM sk.movements m WHERE m.account_id = :'a_id'),
           '{12.00,6.00}'::text[], 'one receipt per line at the landed unit cost');
 SELECT is((SELECT array_agg(m.reason || '/' || m.reference ORDER BY m.id) FROM sk.movements m WHERE m.account_id = :'a_id'),
           '{purchase_received/DN-1,purchase_received/DN-1}'::text[], 'receipts carry reason purchase_received and the GRN reference');
