@@ -7,7 +7,7 @@
 #include "platform/api_keys.hpp"
 #include "platform/auth.hpp"
 #include "platform/context.hpp"
-#include "platform/settings.hpp"
+#include "platform/idempotency.hpp"
 #include "platform/ulid.hpp"
 
 extern "C" {
@@ -189,9 +189,7 @@ Datum sk_revoke_reporting(PG_FUNCTION_ARGS) {
 Datum sk_prune_idempotency_keys(PG_FUNCTION_ARGS) {
   return guarded([&]() -> Datum {
     sk::pg::SpiSession spi;
-    auto r = sk::pg::exec("DELETE FROM sk.idempotency_keys WHERE created_at < now() - $1::interval",
-                          {std::string(sk::settings::idempotency_retention())});
-    return Int64GetDatum(static_cast<int64>(r.processed));
+    return Int64GetDatum(static_cast<int64>(sk::idempotency::prune()));
   });
 }
 }

@@ -1,6 +1,7 @@
 #include "platform/idempotency.hpp"
 
 #include "pg/spi.hpp"
+#include "platform/settings.hpp"
 
 namespace sk::idempotency {
 
@@ -36,6 +37,12 @@ std::optional<api::Response> claim(const std::string& key, const std::string& re
 void record(const std::string& key, const api::Response& response) {
   pg::exec("UPDATE sk.idempotency_keys SET status = $2::integer, content_type = $3, body = $4 WHERE key = $1",
            {key, std::to_string(response.status), response.content_type, response.body});
+}
+
+uint64_t prune() {
+  return pg::exec("DELETE FROM sk.idempotency_keys WHERE created_at < now() - $1::interval",
+                  {std::string(settings::idempotency_retention())})
+      .processed;
 }
 
 }  // namespace sk::idempotency

@@ -20,4 +20,8 @@ std::optional<api::Response> claim(const std::string& key, const std::string& re
 // Stores the response of the claimed key in the current transaction.
 void record(const std::string& key, const api::Response& response);
 
+// Deletes keys older than sk.idempotency_retention (all tenants: the caller is the
+// worker or a DBA); returns how many.
+uint64_t prune();
+
 }  // namespace sk::idempotency

@@ -8,8 +8,10 @@
 
 #include "pg/postgres.hpp"
 #include "pg/spi.hpp"
+#include "platform/idempotency.hpp"
 #include "platform/json.hpp"
 #include "platform/settings.hpp"
+#include "purchasing/purchasing.hpp"
 #include "webhooks/schedule.hpp"
 #include "webhooks/sender.hpp"
 
@@ -207,12 +209,13 @@ void release_orphaned_leases() {
   });
 }
 
-// Retention: idempotency keys, and events past sk.event_retention with their finished
-// deliveries and attempts.
+// The scheduler's jobs: lot.expiring for lots entering their warning window, and
+// retention (idempotency keys; events past sk.event_retention with their finished
+// deliveries and attempts).
 void maintain() {
+  in_transaction([] { purchasing::scan_expiring_lots(); });
   in_transaction([] {
-    pg::exec("DELETE FROM sk.idempotency_keys WHERE created_at < now() - $1::interval",
-             {std::string(settings::idempotency_retention())});
+    idempotency::prune();
     pg::exec(
         "WITH old AS (DELETE FROM sk.webhook_deliveries WHERE created_at < now() - $1::interval "
         "   AND status IN ('succeeded', 'dead') RETURNING account_id, livemode, id) "
