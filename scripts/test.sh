@@ -41,7 +41,8 @@ scripts/cluster.sh start
 PSQL=("$(pg_config --bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$SK_RUN_DIR" -p "$SK_PGPORT" -U postgres -d sk)
 "${PSQL[@]}" -c "CREATE EXTENSION IF NOT EXISTS pgtap"
 # Webhook retries on a test-sized schedule: the same code path, seconds instead of hours.
-"${PSQL[@]}" -c "ALTER SYSTEM SET sk.webhook_retry_schedule = '300ms,300ms,300ms'" -c "SELECT pg_reload_conf()" >/dev/null
+"${PSQL[@]}" -c "ALTER SYSTEM SET sk.webhook_retry_schedule = '300ms,300ms,300ms'" \
+  -c "ALTER SYSTEM SET sk.scheduler_interval = '500ms'" -c "SELECT pg_reload_conf()" >/dev/null
 
 step "pgTAP"
 (cd test/sql && pg_prove -h "$SK_RUN_DIR" -p "$SK_PGPORT" -U postgres -d sk --failures ./*.sql)

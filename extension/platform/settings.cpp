@@ -16,6 +16,7 @@ char* g_retry_schedule = nullptr;
 char* g_allowed_cidrs = nullptr;
 char* g_worker_database = nullptr;
 int g_webhook_timeout_ms = 10000;
+int g_scheduler_interval_ms = 60000;
 
 // Check hooks refuse a malformed value at SET / reload time instead of at delivery.
 bool check_schedule(char** value, void**, GucSource) {
@@ -59,6 +60,9 @@ void define() {
                              &g_allowed_cidrs, "", PGC_SIGHUP, 0, check_cidrs, nullptr, nullptr);
   DefineCustomIntVariable("sk.webhook_timeout_ms", "Timeout of one webhook attempt.", nullptr, &g_webhook_timeout_ms,
                           10000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("sk.scheduler_interval", "How often the worker runs the lot expiry scan and retention.",
+                          nullptr, &g_scheduler_interval_ms, 60000, 100, 86400000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
   DefineCustomStringVariable("sk.worker_database", "The database whose webhooks the background worker delivers.",
                              nullptr, &g_worker_database, "sk", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("sk");
@@ -69,6 +73,7 @@ const char* event_retention() { return g_event_retention ? g_event_retention : "
 std::string webhook_retry_schedule() { return g_retry_schedule ? g_retry_schedule : "5s,5min,30min,2h,5h,10h,10h"; }
 std::string webhook_allowed_cidrs() { return g_allowed_cidrs ? g_allowed_cidrs : ""; }
 int webhook_timeout_ms() { return g_webhook_timeout_ms; }
+int scheduler_interval_ms() { return g_scheduler_interval_ms; }
 const char* worker_database() { return g_worker_database ? g_worker_database : "sk"; }
 
 }  // namespace sk::settings

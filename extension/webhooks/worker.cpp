@@ -39,7 +39,6 @@ namespace {
 
 constexpr int kBatch = 500;
 constexpr const char* kLease = "60 seconds";
-constexpr long kMaintenanceEveryMs = 60000;
 
 struct SharedState {
   Latch* worker_latch;  // null while no worker runs
@@ -245,7 +244,7 @@ long next_wait_ms() {
 void run() {
   Sender sender;
   bool leases_checked = false;
-  auto last_maintenance = std::chrono::steady_clock::now() - std::chrono::milliseconds(kMaintenanceEveryMs);
+  auto last_maintenance = std::chrono::steady_clock::time_point{};
   while (!ShutdownRequestPending) {
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
@@ -272,7 +271,8 @@ void run() {
         pgstat_report_activity(STATE_IDLE, nullptr);
         if (ShutdownRequestPending || claimed.size() < static_cast<size_t>(kBatch)) break;
       }
-      if (std::chrono::steady_clock::now() - last_maintenance > std::chrono::milliseconds(kMaintenanceEveryMs)) {
+      if (std::chrono::steady_clock::now() - last_maintenance >
+          std::chrono::milliseconds(settings::scheduler_interval_ms())) {
         maintain();
         last_maintenance = std::chrono::steady_clock::now();
       }
