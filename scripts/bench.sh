@@ -108,6 +108,8 @@ step "wrk: GET /items/{id}/stock, $CLIENTS connections"
 GET=$(run_wrk get_stock.lua "$CLIENTS")
 step "wrk: batch POST (1000 movements each), $BATCH_CLIENTS connections"
 BATCH=$(run_wrk post_batch.lua "$BATCH_CLIENTS")
+step "webhooks: $((10 * 1000)) deliveries to a local receiver, then 200 movement-to-delivery latencies"
+WEBHOOK=$(node bench/webhooks.mjs "$BASE" "$KEY" "$ITEMS_FILE" | grep '^SKWEBHOOK' | tail -1)
 RSS_KB=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SHIM_PID/status")
 VERIFY=$("${PSQL[@]}" -d sk -tAc "SELECT count(*) FROM sk.verify_balances()")
 MOVEMENTS=$("${PSQL[@]}" -d sk -tAc "SELECT count(*) FROM sk.movements")
@@ -132,6 +134,10 @@ $ITEMS items, normal durability (fsync on, synchronous_commit on).
   GET /items/{id}/stock               $(printf '%12.1f %8s %8s %11s %9s %8s' "$(field rps "$GET")" "$(ratio "$(field rps "$GET")" "$SELECT_TPS")" ">=0.5" "$(ms "$(field p50_us "$GET")")" "$(ms "$(field p99_us "$GET")")" "$(field non2xx "$GET")")   vs select-only
   POST /movements/batch (×1000)       $(printf '%12.1f %8s %8s %11s %9s %8s' "$BATCH_RPS" "" "" "$(ms "$(field p50_us "$BATCH")")" "$(ms "$(field p99_us "$BATCH")")" "$(field non2xx "$BATCH")")   $BATCH_CLIENTS connections
     = movements/s                     $(printf '%12s %8s %8s' "$BATCH_MPS" "$(ratio "$BATCH_MPS" 50000)" ">=1.0")   vs the 50,000/s goal
+
+  webhooks (worker → local receiver)       per s    ratio     goal      p50 ms    p99 ms
+  deliveries                          $(printf '%12s %8s %8s' "$(field deliveries_per_s "$WEBHOOK")" "$(ratio "$(field deliveries_per_s "$WEBHOOK")" 2000)" ">=1.0")   vs the 2,000/s goal
+  movement → delivery latency         $(printf '%12s %8s %8s %11s %9s' "" "" "<50ms" "$(field p50_ms "$WEBHOOK")" "$(field p99_ms "$WEBHOOK")")
 
   shim peak RSS (VmHWM)               $(awk -v kb="$RSS_KB" 'BEGIN { printf "%9.1f MiB", kb / 1024 }')   ratio $(ratio "$RSS_KB" 65536) of the 64 MiB goal
   movements recorded $MOVEMENTS; verify_balances() differences after the runs: $VERIFY
