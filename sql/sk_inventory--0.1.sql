@@ -480,18 +480,8 @@ $$;
 CREATE TRIGGER movements_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON sk.movements
   FOR EACH STATEMENT EXECUTE FUNCTION sk.movements_append_only();
 
-DO $rls$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['reason_codes', 'lots', 'stock_balances', 'item_stock'] LOOP
-    EXECUTE format('ALTER TABLE sk.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE sk.%I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant ON sk.%I
-                       USING (account_id = sk.current_account() AND livemode = sk.current_livemode())
-                       WITH CHECK (account_id = sk.current_account() AND livemode = sk.current_livemode())$p$, t);
-  END LOOP;
-END
-$rls$;
+SELECT sk.protect_tenant_table(t)
+  FROM unnest(ARRAY['sk.reason_codes', 'sk.lots', 'sk.stock_balances', 'sk.item_stock']::regclass[]) t;
 ALTER TABLE sk.movements ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sk.movements FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_read ON sk.movements FOR SELECT
@@ -737,11 +727,7 @@ $$;
 ------------------------------------------------------------------------------
 -- Ownership and privileges of the ledger.
 ------------------------------------------------------------------------------
-ALTER TABLE sk.reason_codes OWNER TO sk_owner;
-ALTER TABLE sk.lots OWNER TO sk_owner;
 ALTER TABLE sk.movements OWNER TO sk_owner;
-ALTER TABLE sk.stock_balances OWNER TO sk_owner;
-ALTER TABLE sk.item_stock OWNER TO sk_owner;
 ALTER VIEW sk.reason_code_catalogue OWNER TO sk_owner;
 ALTER VIEW sk.ledger_entries OWNER TO sk_owner;
 ALTER VIEW sk.stock_on_hand OWNER TO sk_owner;

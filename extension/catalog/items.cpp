@@ -33,8 +33,7 @@ api::Response create_item(const api::Call& call) {
 }
 
 api::Response get_item(const api::Call& call) {
-  return api::json_response(item_json_or_404(
-      pg::exec_value("SELECT sk.item_object(i)::text FROM sk.items i WHERE i.id = $1", {call.id}), call.id));
+  return list::object_or_404("SELECT sk.item_object(i)::text FROM sk.items i WHERE i.id = $1", call);
 }
 
 api::Response list_items(const api::Call& call) {

@@ -28,8 +28,7 @@ api::Response create_location(const api::Call& call) {
 }
 
 api::Response get_location(const api::Call& call) {
-  return api::json_response(location_or_404(
-      pg::exec_value("SELECT sk.location_object(l)::text FROM sk.locations l WHERE l.id = $1", {call.id}), call.id));
+  return list::object_or_404("SELECT sk.location_object(l)::text FROM sk.locations l WHERE l.id = $1", call);
 }
 
 api::Response list_locations(const api::Call& call) {

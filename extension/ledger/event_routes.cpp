@@ -12,9 +12,7 @@ using api::text_param;
 namespace {
 
 api::Response get_event(const api::Call& call) {
-  auto e = pg::exec_value("SELECT sk.event_object(e)::text FROM sk.events e WHERE e.id = $1", {call.id});
-  if (!e) api::not_found("event", call.id);
-  return api::json_response(*e);
+  return list::object_or_404("SELECT sk.event_object(e)::text FROM sk.events e WHERE e.id = $1", call);
 }
 
 api::Response list_events(const api::Call& call) {

@@ -20,9 +20,7 @@ api::Response create_movement(const api::Call& call) {
 }
 
 api::Response get_movement(const api::Call& call) {
-  auto m = pg::exec_value("SELECT sk.movement_object(m)::text FROM sk.movements m WHERE m.id = $1", {call.id});
-  if (!m) api::not_found("movement", call.id);
-  return api::json_response(*m);
+  return list::object_or_404("SELECT sk.movement_object(m)::text FROM sk.movements m WHERE m.id = $1", call);
 }
 
 api::Response list_movements(const api::Call& call) {

@@ -16,6 +16,12 @@ Schema query_schema(const std::string& id_prefix, std::vector<Field> filters) {
   return object(std::move(fields));
 }
 
+api::Response object_or_404(const std::string& sql, const api::Call& call) {
+  auto row = pg::exec_value(sql, {call.id});
+  if (!row) api::not_found(call.spec.resource, call.id);
+  return api::json_response(*row);
+}
+
 Query::Query(std::string select, std::string from, std::string alias)
     : select_(std::move(select)), from_(std::move(from)), alias_(std::move(alias)) {}
 

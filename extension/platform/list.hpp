@@ -9,6 +9,10 @@
 
 namespace sk::list {
 
+// The object named by the route's {id}: `sql` selects its JSON text with $1 = the id;
+// no row is the route's 404 (another tenant's object looks exactly like a missing one).
+api::Response object_or_404(const std::string& sql, const api::Call& call);
+
 // The query schema of a list route: the paging parameters plus the route's filters.
 schema::Schema query_schema(const std::string& id_prefix, std::vector<schema::Field> filters = {});
 

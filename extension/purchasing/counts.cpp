@@ -63,11 +63,7 @@ api::Response create_count(const api::Call& call) {
   return api::json_response(*pg::exec_value(kSelectCount, {count_id}));
 }
 
-api::Response get_count(const api::Call& call) {
-  auto c = pg::exec_value(kSelectCount, {call.id});
-  if (!c) api::not_found("count", call.id);
-  return api::json_response(*c);
-}
+api::Response get_count(const api::Call& call) { return list::object_or_404(kSelectCount, call); }
 
 api::Response list_counts(const api::Call& call) {
   return list::Query("sk.count_object(c)::text", "sk.counts c", "c")

@@ -121,11 +121,7 @@ api::Response close_day(const api::Call& call) {
   return api::json_response(close);
 }
 
-api::Response get_close(const api::Call& call) {
-  auto d = pg::exec_value(kSelectClose, {call.id});
-  if (!d) api::not_found("day-end close", call.id);
-  return api::json_response(*d);
-}
+api::Response get_close(const api::Call& call) { return list::object_or_404(kSelectClose, call); }
 
 api::Response list_closes(const api::Call& call) {
   return list::Query("sk.dayend_close_object(d)::text", "sk.dayend_closes d", "d")

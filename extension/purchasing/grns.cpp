@@ -140,7 +140,7 @@ api::Response cancel_grn(const api::Call& call) {
   return api::json_response(grn_or_404(call.id));
 }
 
-api::Response get_grn(const api::Call& call) { return api::json_response(grn_or_404(call.id)); }
+api::Response get_grn(const api::Call& call) { return list::object_or_404(kSelectGrn, call); }
 
 api::Response list_grns(const api::Call& call) {
   return list::Query("sk.grn_object(g)::text", "sk.grns g", "g")

@@ -14,9 +14,7 @@ using api::text_param;
 namespace {
 
 api::Response get_lot(const api::Call& call) {
-  auto lot = pg::exec_value("SELECT sk.lot_stock_object(l)::text FROM sk.lots l WHERE l.id = $1", {call.id});
-  if (!lot) api::not_found("lot", call.id);
-  return api::json_response(*lot);
+  return list::object_or_404("SELECT sk.lot_stock_object(l)::text FROM sk.lots l WHERE l.id = $1", call);
 }
 
 api::Response list_lots(const api::Call& call) {

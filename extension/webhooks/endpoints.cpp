@@ -82,8 +82,7 @@ api::Response create_endpoint(const api::Call& call) {
 const char* kLiveEndpoint = "FROM sk.webhook_endpoints w WHERE w.id = $1 AND w.deleted_at IS NULL";
 
 api::Response get_endpoint(const api::Call& call) {
-  return api::json_response(endpoint_or_404(
-      pg::exec_value(std::string("SELECT sk.webhook_endpoint_object(w)::text ") + kLiveEndpoint, {call.id}), call.id));
+  return list::object_or_404(std::string("SELECT sk.webhook_endpoint_object(w)::text ") + kLiveEndpoint, call);
 }
 
 api::Response list_endpoints(const api::Call& call) {
