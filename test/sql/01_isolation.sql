@@ -8,7 +8,8 @@ SELECT (body->>'id') AS item_al FROM pg_temp.api(:'a_live', 'POST', '/items', '{
 SELECT (body->>'id') AS item_bt FROM pg_temp.api(:'b_test', 'POST', '/items', '{"sku":"S-1","name":"B test"}', 'k1') \gset
 SELECT (body->>'id') AS item_bl FROM pg_temp.api(:'b_live', 'POST', '/items', '{"sku":"S-1","name":"B live"}', 'k1') \gset
 
-SELECT is((SELECT count(DISTINCT id)::int FROM sk.items), 4, 'four items in four worlds with one SKU and one idempotency key');
+SELECT is((SELECT count(DISTINCT id)::int FROM sk.items WHERE account_id IN (:'a_id', :'b_id')), 4,
+          'four items in four worlds with one SKU and one idempotency key');
 
 -- Lists: each key sees exactly its own item.
 SELECT is((SELECT json_agg(d->>'id')::text FROM pg_temp.api(:'a_test', 'GET', '/items') a, json_array_elements(a.body->'data') d),
