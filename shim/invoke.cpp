@@ -43,6 +43,9 @@ bool connection_lost(const std::string& sqlstate) {
 
 }  // namespace
 
+Response invoke_once(const Request& req, const std::optional<std::string>& authorization,
+                     const std::optional<std::string>& idempotency_key, Services& s, bool may_retry, bool* retry);
+
 bool prepare_invoke(PGconn* conn, std::string* error) {
   const Oid types[7] = {kTextOid, kTextOid, kTextOid, kTextOid, kTextOid, kTextOid, kTextOid};
   Result r(PQprepare(conn, kStatement, kSql, 7, types), &PQclear);
@@ -71,6 +74,18 @@ Response invoke(const Request& req, Services& s) {
       return problem(400, "invalid_encoding", std::string(what) + " must be UTF-8 text without NUL characters.",
                      req.request_id);
 
+  // A pooled connection can be stale after PostgreSQL restarted: then the request runs
+  // once more on a fresh connection. That is safe for every request: reads have no
+  // effect, and every mutation carries an Idempotency-Key, so a second run replays.
+  for (int attempt = 0;; ++attempt) {
+    bool retry = false;
+    Response out = invoke_once(req, authorization, idempotency_key, s, attempt == 0, &retry);
+    if (!retry) return out;
+  }
+}
+
+Response invoke_once(const Request& req, const std::optional<std::string>& authorization,
+                     const std::optional<std::string>& idempotency_key, Services& s, bool may_retry, bool* retry) {
   Pool::Failure failure = Pool::Failure::none;
   std::string error;
   Pool::Lease lease = s.pool.acquire(std::chrono::milliseconds(s.config.request_timeout_ms), &failure, &error);
@@ -114,6 +129,7 @@ Response invoke(const Request& req, Services& s) {
   if (PQstatus(lease.conn()) != CONNECTION_OK || connection_lost(sqlstate)) {
     log_event("error", "database connection lost", fields);
     lease.discard(/*server_lost=*/true);
+    *retry = may_retry;
     return unavailable(req.request_id);
   }
   if (sqlstate == "57014") {

@@ -44,8 +44,9 @@ CREATE FUNCTION sk.id_time(id text) RETURNS timestamptz
   AS 'MODULE_PATHNAME', 'sk_id_time' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- RFC 3339 in UTC with microseconds: exact enough to round-trip into ?as_of= filters.
+-- STABLE like to_char itself, so it is inlined where it is used.
 CREATE FUNCTION sk.rfc3339(t timestamptz) RETURNS text
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  LANGUAGE sql STABLE PARALLEL SAFE
   RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
 
 -- Makes a table a tenant table: owned by sk_owner, row-level security enabled and
@@ -179,25 +180,35 @@ CREATE POLICY auth_lookup ON sk.reporting_roles FOR SELECT USING (sk.auth_lookup
 -- Decimals are rendered as strings: exact in every client language.
 ------------------------------------------------------------------------------
 -- row_to_json keeps column order and prints compactly: the object reads like the docs.
+-- Each renderer is one expression over a typed ROW, so PostgreSQL inlines it into the
+-- statement that calls it (a renderer with a subquery would be planned on every call).
+CREATE TYPE sk.item_fields AS (
+  id text, object text, livemode boolean, created_at text, sku text, name text, unit text, reorder_point text,
+  track_lots boolean, negative_stock text, archived boolean, metadata jsonb, updated_at text);
 CREATE FUNCTION sk.item_object(i sk.items) RETURNS json LANGUAGE sql STABLE
-RETURN (SELECT row_to_json(o) FROM (SELECT
-  i.id, 'item' AS object, i.livemode, sk.rfc3339(i.created_at) AS created_at,
-  i.sku, i.name, i.unit, i.reorder_point::text AS reorder_point, i.track_lots, i.negative_stock,
-  i.archived_at IS NOT NULL AS archived, i.metadata, sk.rfc3339(i.updated_at) AS updated_at) o);
+RETURN row_to_json(ROW(
+  i.id, 'item', i.livemode, sk.rfc3339(i.created_at), i.sku, i.name, i.unit, i.reorder_point::text, i.track_lots,
+  i.negative_stock, i.archived_at IS NOT NULL, i.metadata, sk.rfc3339(i.updated_at))::sk.item_fields);
 
+CREATE TYPE sk.location_fields AS (
+  id text, object text, livemode boolean, created_at text, name text, code text, type text, is_default boolean,
+  metadata jsonb, updated_at text);
 CREATE FUNCTION sk.location_object(l sk.locations) RETURNS json LANGUAGE sql STABLE
-RETURN (SELECT row_to_json(o) FROM (SELECT
-  l.id, 'location' AS object, l.livemode, sk.rfc3339(l.created_at) AS created_at,
-  l.name, l.code, l.type, l.is_default, l.metadata, sk.rfc3339(l.updated_at) AS updated_at) o);
+RETURN row_to_json(ROW(
+  l.id, 'location', l.livemode, sk.rfc3339(l.created_at), l.name, l.code, l.type, l.is_default, l.metadata,
+  sk.rfc3339(l.updated_at))::sk.location_fields);
 
+CREATE TYPE sk.api_key_fields AS (
+  id text, object text, livemode boolean, created_at text, name text, type text, scopes text[], redacted text,
+  expires_at text);
 CREATE FUNCTION sk.api_key_object(k sk.api_keys) RETURNS json LANGUAGE sql STABLE
-RETURN (SELECT row_to_json(o) FROM (SELECT
-  k.id, 'api_key' AS object, k.livemode, sk.rfc3339(k.created_at) AS created_at,
-  k.name, k.kind AS type, k.scopes, k.redacted, sk.rfc3339(k.expires_at) AS expires_at) o);
+RETURN row_to_json(ROW(
+  k.id, 'api_key', k.livemode, sk.rfc3339(k.created_at), k.name, k.kind, k.scopes, k.redacted,
+  sk.rfc3339(k.expires_at))::sk.api_key_fields);
 
+CREATE TYPE sk.event_fields AS (id text, object text, type text, livemode boolean, created_at text, data json);
 CREATE FUNCTION sk.event_object(e sk.events) RETURNS json LANGUAGE sql STABLE
-RETURN (SELECT row_to_json(o) FROM (SELECT
-  e.id, 'event' AS object, e.type, e.livemode, sk.rfc3339(e.created_at) AS created_at, e.data) o);
+RETURN row_to_json(ROW(e.id, 'event', e.type, e.livemode, sk.rfc3339(e.created_at), e.data)::sk.event_fields);
 
 -- Merges metadata the Stripe way: a key set to "" is removed.
 CREATE FUNCTION sk.merge_metadata(current jsonb, patch jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE
@@ -356,6 +367,10 @@ ALTER FUNCTION sk.metrics() OWNER TO sk_owner;
 -- Ownership and privileges.
 ------------------------------------------------------------------------------
 ALTER FUNCTION sk.invoke(text, text, text, text, text, text, text) OWNER TO sk_owner;
+ALTER TYPE sk.item_fields OWNER TO sk_owner;
+ALTER TYPE sk.location_fields OWNER TO sk_owner;
+ALTER TYPE sk.api_key_fields OWNER TO sk_owner;
+ALTER TYPE sk.event_fields OWNER TO sk_owner;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA sk FROM PUBLIC;
 -- Policies call these as whichever role runs the query.
@@ -522,9 +537,6 @@ SELECT m.account_id, m.livemode, m.id AS movement_id, m.item_id, m.location_id, 
 ------------------------------------------------------------------------------
 -- Renderers of the ledger's objects.
 ------------------------------------------------------------------------------
--- Platform fix: sk.rfc3339 calls to_char, which is STABLE; declared IMMUTABLE it can never be
--- inlined and costs a planned SQL-function call per use (per row in a batch).
-ALTER FUNCTION sk.rfc3339(timestamptz) STABLE;
 
 -- Quantities print without trailing zeros; unit costs with 2 to 6 decimals; money in the
 -- currency's minor unit.

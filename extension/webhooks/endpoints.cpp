@@ -79,7 +79,24 @@ api::Response create_endpoint(const api::Call& call) {
   return api::json_response(auth::with_secret(*row, secret));
 }
 
+// What is still queued for an endpoint that stops receiving becomes a dead letter: the
+// worker never sends it, and a replay can queue it again once the endpoint is enabled.
+void stop_queued(const std::string& endpoint_id, const std::string& reason) {
+  pg::exec("UPDATE sk.webhook_deliveries SET status = 'dead', next_attempt_at = NULL, last_error = $2, "
+           "updated_at = now() WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')",
+           {endpoint_id, reason});
+}
+
 const char* kLiveEndpoint = "FROM sk.webhook_endpoints w WHERE w.id = $1 AND w.deleted_at IS NULL";
+
+// Work can be queued only for an endpoint that will receive it.
+void require_enabled(const std::string& endpoint_id) {
+  auto status = pg::exec_value(std::string("SELECT w.status ") + kLiveEndpoint, {endpoint_id});
+  if (!status) api::not_found("webhook endpoint", endpoint_id);
+  if (*status != "enabled")
+    api::fail(409, "endpoint_disabled", "Webhook endpoint '" + endpoint_id + "' is disabled; enable it before replaying.");
+}
+
 
 api::Response get_endpoint(const api::Call& call) {
   return list::object_or_404(std::string("SELECT sk.webhook_endpoint_object(w)::text ") + kLiveEndpoint, call);
@@ -104,7 +121,9 @@ api::Response update_endpoint(const api::Call& call) {
       "WHERE id = $1 AND deleted_at IS NULL RETURNING sk.webhook_endpoint_object(webhook_endpoints)::text",
       {call.id, url, text_param(b, "description"), events ? pg::Text(events_array(*events)) : std::nullopt,
        text_param(b, "status"), text_param(b, "metadata")});
-  return api::json_response(endpoint_or_404(row, call.id));
+  std::string endpoint = endpoint_or_404(row, call.id);
+  if (text_param(b, "status") == std::optional<std::string>("disabled")) stop_queued(call.id, "endpoint disabled");
+  return api::json_response(endpoint);
 }
 
 api::Response delete_endpoint(const api::Call& call) {
@@ -113,10 +132,7 @@ api::Response delete_endpoint(const api::Call& call) {
       "WHERE id = $1 AND deleted_at IS NULL RETURNING id",
       {call.id});
   endpoint_or_404(row, call.id);
-  // What was still queued for it will never be sent.
-  pg::exec("UPDATE sk.webhook_deliveries SET status = 'dead', next_attempt_at = NULL, last_error = 'endpoint deleted', "
-           "updated_at = now() WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')",
-           {call.id});
+  stop_queued(call.id, "endpoint deleted");
   return api::json_response("{\"id\":" + json::quote(call.id) + ",\"object\":\"webhook_endpoint\",\"deleted\":true}");
 }
 
@@ -154,16 +170,15 @@ api::Response list_deliveries(const api::Call& call) {
 }
 
 api::Response retry_delivery(const api::Call& call) {
+  auto d = pg::exec("SELECT status, endpoint_id FROM sk.webhook_deliveries WHERE id = $1", {call.id});
+  if (d.empty()) api::not_found("webhook delivery", call.id);
+  if (d.rows[0].text(0) == "succeeded")
+    api::fail(409, "delivery_succeeded", "This delivery already succeeded; replay its endpoint's window to send it again.");
+  require_enabled(d.rows[0].text(1));
   auto row = pg::exec_value(
       "UPDATE sk.webhook_deliveries d SET status = 'pending', tries = 0, next_attempt_at = now(), updated_at = now() "
-      "FROM sk.webhook_endpoints w WHERE d.id = $1 AND w.id = d.endpoint_id AND w.deleted_at IS NULL "
-      "AND d.status <> 'succeeded' RETURNING sk.webhook_delivery_object(d)::text",
+      "WHERE d.id = $1 RETURNING sk.webhook_delivery_object(d)::text",
       {call.id});
-  if (!row) {
-    if (pg::exec("SELECT 1 FROM sk.webhook_deliveries WHERE id = $1", {call.id}).empty())
-      api::not_found("webhook delivery", call.id);
-    api::fail(409, "delivery_succeeded", "This delivery already succeeded; replay its endpoint's window to send it again.");
-  }
   wake_worker_at_commit();
   return api::json_response(*row);
 }
@@ -176,7 +191,7 @@ api::Response replay(const api::Call& call) {
   auto until = text_param(b, "until");
   if (status.has_value() == (since.has_value() || until.has_value()))
     api::fail(400, "parameter_invalid", "Give either {\"status\":\"dead\"} or a since/until window.", "/status");
-  if (pg::exec(std::string("SELECT 1 ") + kLiveEndpoint, {call.id}).empty()) api::not_found("webhook endpoint", call.id);
+  require_enabled(call.id);
   std::optional<std::string> queued;
   if (status) {
     queued = pg::exec_value(
@@ -308,6 +323,7 @@ std::vector<api::Route> webhook_routes() {
       optional("since", timestamp(), "Window start (inclusive): re-send every matching event created since."),
       optional("until", timestamp(), "Window end (exclusive)."),
   });
+  replay_spec.errors = {409};
   routes.push_back({replay_spec, replay});
 
   auto retry = spec("POST", "/webhook_deliveries/{id}/retry", "retryWebhookDelivery", "Send a delivery again now",

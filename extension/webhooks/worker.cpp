@@ -113,6 +113,7 @@ std::vector<Claimed> claim() {
         "  FROM due, sk.webhook_endpoints w, sk.events e "
         " WHERE (d.account_id, d.livemode, d.id) = (due.account_id, due.livemode, due.id) "
         "   AND (w.account_id, w.livemode, w.id) = (d.account_id, d.livemode, d.endpoint_id) "
+        "   AND w.status = 'enabled' AND w.deleted_at IS NULL "
         "   AND (e.account_id, e.livemode, e.id) = (d.account_id, d.livemode, d.event_id) "
         "RETURNING d.account_id, d.livemode::text, d.id, d.endpoint_id, d.attempt_count + 1, d.tries + 1, "
         "  w.url, e.id, sk.event_object(e)::text, w.secret, "

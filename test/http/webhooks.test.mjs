@@ -109,6 +109,32 @@ test('receiver down for every attempt: dead letter, then replay delivers it', as
   }
 });
 
+test('replaying a time window re-sends every matching event of the window, once per replay key', async () => {
+  const acct = createAccount('Window replay');
+  const rx = await startReceiver();
+  try {
+    const before = new Date().toISOString();
+    await createItem(acct.test, 'WIN-1');
+    await createItem(acct.test, 'WIN-2');
+    const ep = await endpoint(acct.test, rx.url, ['item.created']);  // subscribed after the events
+    await sleep(300);
+    assert.equal(rx.received.length, 0, 'events before the subscription were not sent');
+    const key = 'replay-window-' + ep.id;
+    const body = { since: before, until: new Date(Date.now() + 1000).toISOString() };
+    const replay = await api(acct.test, 'POST', `/webhook_endpoints/${ep.id}/replay`, { body, idem: key });
+    assert.equal(replay.status, 200, replay.text);
+    assert.equal(replay.json.queued, 2);
+    const again = await api(acct.test, 'POST', `/webhook_endpoints/${ep.id}/replay`, { body, idem: key });
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    await rx.waitFor((r) => r.length >= 2);
+    await sleep(500);
+    assert.equal(rx.received.length, 2, 'the retried replay request queued nothing more');
+    assert.deepEqual(rx.received.map((d) => verify(ep.secret, d).data.object.sku).sort(), ['WIN-1', 'WIN-2']);
+  } finally {
+    await rx.close();
+  }
+});
+
 test('a single dead delivery can be retried by id', async () => {
   const acct = createAccount('Retry one');
   let up = false;
@@ -165,6 +191,9 @@ test('410 Gone disables the endpoint', async () => {
     await createItem(acct.test, 'GONE-2');
     await sleep(500);
     assert.equal(rx.received.length, 1, 'a disabled endpoint receives nothing more');
+    const replay = await api(acct.test, 'POST', `/webhook_endpoints/${ep.id}/replay`, { body: { status: 'dead' }, idem: true });
+    assert.equal(replay.status, 409, 'nothing can be queued for a disabled endpoint');
+    assert.equal(replay.json.code, 'endpoint_disabled');
   } finally {
     await rx.close();
   }
