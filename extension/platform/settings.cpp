@@ -60,7 +60,7 @@ void define() {
                              &g_allowed_cidrs, "", PGC_SIGHUP, 0, check_cidrs, nullptr, nullptr);
   DefineCustomIntVariable("sk.webhook_timeout_ms", "Timeout of one webhook attempt.", nullptr, &g_webhook_timeout_ms,
                           10000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
-  DefineCustomIntVariable("sk.scheduler_interval", "How often the worker runs the lot expiry scan and retention.",
+  DefineCustomIntVariable("sk.scheduler_interval", "How often the worker looks for lots entering their expiry warning window.",
                           nullptr, &g_scheduler_interval_ms, 60000, 100, 86400000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
                           nullptr, nullptr);
   DefineCustomStringVariable("sk.worker_database", "The database whose webhooks the background worker delivers.",

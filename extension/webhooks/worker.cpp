@@ -209,11 +209,9 @@ void release_orphaned_leases() {
   });
 }
 
-// The scheduler's jobs: lot.expiring for lots entering their warning window, and
-// retention (idempotency keys; events past sk.event_retention with their finished
-// deliveries and attempts).
-void maintain() {
-  in_transaction([] { purchasing::scan_expiring_lots(); });
+// Retention: idempotency keys, and events past sk.event_retention with their finished
+// deliveries and attempts. Whole-table work, so it runs hourly, not every round.
+void prune_expired() {
   in_transaction([] {
     idempotency::prune();
     pg::exec(
@@ -227,6 +225,15 @@ void maintain() {
         "  SELECT FROM sk.webhook_deliveries d WHERE (d.account_id, d.livemode, d.event_id) = (e.account_id, e.livemode, e.id))",
         {std::string(settings::event_retention())});
   });
+}
+
+// Runs `job` when `interval` has passed since it last ran.
+template <class Job>
+void every(std::chrono::steady_clock::time_point& last, std::chrono::milliseconds interval, Job&& job) {
+  auto now = std::chrono::steady_clock::now();
+  if (last != std::chrono::steady_clock::time_point{} && now - last < interval) return;
+  job();
+  last = now;
 }
 
 // Milliseconds until the next delivery falls due (capped: the latch covers new work).
@@ -245,7 +252,7 @@ long next_wait_ms() {
 void run() {
   Sender sender;
   bool leases_checked = false;
-  auto last_maintenance = std::chrono::steady_clock::time_point{};
+  std::chrono::steady_clock::time_point last_scan{}, last_prune{};
   while (!ShutdownRequestPending) {
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
@@ -272,11 +279,10 @@ void run() {
         pgstat_report_activity(STATE_IDLE, nullptr);
         if (ShutdownRequestPending || claimed.size() < static_cast<size_t>(kBatch)) break;
       }
-      if (std::chrono::steady_clock::now() - last_maintenance >
-          std::chrono::milliseconds(settings::scheduler_interval_ms())) {
-        maintain();
-        last_maintenance = std::chrono::steady_clock::now();
-      }
+      // The scheduler: lot.expiring every sk.scheduler_interval, retention hourly.
+      every(last_scan, std::chrono::milliseconds(settings::scheduler_interval_ms()),
+            [] { in_transaction([] { purchasing::scan_expiring_lots(); }); });
+      every(last_prune, std::chrono::hours(1), prune_expired);
       long wait = next_wait_ms();
       if (wait > 0 && !ShutdownRequestPending)
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait, PG_WAIT_EXTENSION);
