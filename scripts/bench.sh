@@ -102,6 +102,8 @@ run_wrk() {  # args: script connections; prints the SKBENCH line's fields
 }
 field() { sed -n "s/.*$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }
 
+step "wrk: POST /items, $CLIENTS connections"
+ITEM_POST=$(run_wrk post_item.lua "$CLIENTS")
 step "wrk: single-movement POST, $CLIENTS connections"
 POST=$(run_wrk post_movement.lua "$CLIENTS")
 step "wrk: GET /items/{id}/stock, $CLIENTS connections"
@@ -130,6 +132,7 @@ $ITEMS items, normal durability (fsync on, synchronous_commit on).
   pgbench select-only (-S)            $(printf '%12.1f %12s' "$SELECT_TPS" "$SELECT_LAT")
 
   API (wrk, through the shim)              req/s    ratio     goal      p50 ms    p99 ms  non-2xx
+  POST /items                         $(printf '%12.1f %8s %8s %11s %9s %8s' "$(field rps "$ITEM_POST")" "$(ratio "$(field rps "$ITEM_POST")" "$TPCB_TPS")" "" "$(ms "$(field p50_us "$ITEM_POST")")" "$(ms "$(field p99_us "$ITEM_POST")")" "$(field non2xx "$ITEM_POST")")   vs TPC-B-like
   POST /movements (1 movement)        $(printf '%12.1f %8s %8s %11s %9s %8s' "$(field rps "$POST")" "$(ratio "$(field rps "$POST")" "$TPCB_TPS")" ">=1.0" "$(ms "$(field p50_us "$POST")")" "$(ms "$(field p99_us "$POST")")" "$(field non2xx "$POST")")   vs TPC-B-like
   GET /items/{id}/stock               $(printf '%12.1f %8s %8s %11s %9s %8s' "$(field rps "$GET")" "$(ratio "$(field rps "$GET")" "$SELECT_TPS")" ">=0.5" "$(ms "$(field p50_us "$GET")")" "$(ms "$(field p99_us "$GET")")" "$(field non2xx "$GET")")   vs select-only
   POST /movements/batch (×1000)       $(printf '%12.1f %8s %8s %11s %9s %8s' "$BATCH_RPS" "" "" "$(ms "$(field p50_us "$BATCH")")" "$(ms "$(field p99_us "$BATCH")")" "$(field non2xx "$BATCH")")   $BATCH_CLIENTS connections
