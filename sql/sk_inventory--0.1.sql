@@ -49,6 +49,10 @@ CREATE FUNCTION sk.rfc3339(t timestamptz) RETURNS text
   LANGUAGE sql STABLE PARALLEL SAFE
   RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
 
+-- A JSON array of rows, printed compactly (json_agg would add spaces).
+CREATE FUNCTION sk.compact_array(elements text[]) RETURNS json LANGUAGE sql STABLE PARALLEL SAFE
+RETURN ('[' || array_to_string(elements, ',') || ']')::json;
+
 -- Makes a table a tenant table: owned by sk_owner, row-level security enabled and
 -- forced (so the owner is bound too), one policy comparing (account_id, livemode) with
 -- the verified tenant. Every tenant table of every version goes through it.
@@ -249,7 +253,7 @@ CREATE FUNCTION sk.prune_idempotency_keys() RETURNS bigint
 
 ------------------------------------------------------------------------------
 -- Webhooks (DESIGN.md section 6). Deliveries are created in the transaction that
--- writes the event (sk.emit_event), so the outbox and the change commit together;
+-- writes the event (events::emit_many), so the outbox and the change commit together;
 -- the background worker claims due deliveries with a lease and records each attempt.
 ------------------------------------------------------------------------------
 CREATE TABLE sk.webhook_endpoints (
@@ -322,31 +326,16 @@ RETURN (SELECT row_to_json(o) FROM (SELECT
   d.endpoint_id, d.event_id, (SELECT e.type FROM sk.events e WHERE e.id = d.event_id) AS event_type,
   d.status, d.attempt_count, sk.rfc3339(d.next_attempt_at) AS next_attempt_at,
   d.last_status_code, d.last_error,
-  coalesce((SELECT json_agg(a ORDER BY a.attempt) FROM (
+  coalesce((SELECT sk.compact_array(array_agg(row_to_json(a)::text ORDER BY a.attempt)) FROM (
      SELECT at.attempt, sk.rfc3339(at.attempted_at) AS attempted_at, at.status_code, at.error,
             at.latency_ms, at.response_excerpt
-       FROM sk.webhook_attempts at WHERE at.delivery_id = d.id) a), '[]'::json) AS attempts) o);
+       FROM sk.webhook_attempts at
+      WHERE (at.account_id, at.livemode, at.delivery_id) = (d.account_id, d.livemode, d.id)) a), '[]'::json)
+    AS attempts) o);
 
--- Writes an event and, in the same statement, one delivery per matching endpoint.
--- Returns the number of deliveries created (the caller wakes the worker at commit).
-CREATE FUNCTION sk.emit_event(event_type text, object json) RETURNS integer LANGUAGE sql VOLATILE
-BEGIN ATOMIC
-  WITH e AS (
-    INSERT INTO sk.events (type, data) VALUES (event_type, ('{"object":' || object::text || '}')::json)
-    RETURNING id, type
-  ), d AS (
-    INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)
-    SELECT w.id, e.id FROM e JOIN sk.webhook_endpoints w
-      ON w.status = 'enabled' AND w.deleted_at IS NULL
-     AND (w.enabled_events = '{*}' OR e.type = ANY (w.enabled_events))
-    RETURNING 1
-  )
-  SELECT count(*)::integer FROM d;
-END;
 
 GRANT EXECUTE ON FUNCTION sk.webhook_endpoint_object(sk.webhook_endpoints),
-                          sk.webhook_delivery_object(sk.webhook_deliveries),
-                          sk.emit_event(text, json) TO sk_owner;
+                          sk.webhook_delivery_object(sk.webhook_deliveries) TO sk_owner;
 -- Reporting roles see the delivery log, not the endpoints (which hold signing secrets).
 GRANT SELECT ON sk.webhook_deliveries, sk.webhook_attempts TO sk_reporting;
 
@@ -551,10 +540,6 @@ RETURN CASE WHEN currency IN ('BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', '
             ELSE 2 END;
 CREATE FUNCTION sk.money_text(amount numeric, currency text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN round(amount, sk.currency_exponent(currency))::text;
-
--- A JSON array of rows, printed compactly (json_agg would add spaces).
-CREATE FUNCTION sk.compact_array(elements text[]) RETURNS json LANGUAGE sql STABLE PARALLEL SAFE
-RETURN ('[' || array_to_string(elements, ',') || ']')::json;
 
 -- A movement renders without a subquery (row_to_json of a typed row, lots stored in their
 -- rendered form), so the function is inlined into the statement that calls it: a batch

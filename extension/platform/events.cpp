@@ -5,13 +5,10 @@
 
 namespace sk::events {
 
-void emit(const std::string& type, const std::string& object_json) {
-  auto deliveries = pg::exec_value("SELECT sk.emit_event($1, $2::json)", {type, object_json});
-  if (deliveries && *deliveries != "0") webhooks::wake_worker_at_commit();
-}
+void emit(const std::string& type, const std::string& object_json) { emit_many(type, {object_json}); }
 
-// sk.emit_event's statement for many objects at once: the same delivery rule (keep the
-// two identical), one statement however many events, in the order given.
+// The outbox statement: the events and, for each, one delivery per enabled endpoint that
+// subscribes to its type, in one statement however many events, in the order given.
 void emit_many(const std::string& type, const std::vector<std::string>& object_jsons) {
   if (object_jsons.empty()) return;
   // One object per line (compact JSON has no raw newline): splitting lines is much

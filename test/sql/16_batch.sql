@@ -84,8 +84,8 @@ SELECT is((SELECT status FROM pg_temp.batch(:'a_test',
 SELECT is((SELECT on_hand FROM sk.item_stock WHERE item_id = :'i2'), 504::numeric, 'and all applied');
 SELECT is_empty('SELECT * FROM sk.verify_balances()', 'the cache still equals the log');
 
--- A batch's events go through the outbox in one statement (events::emit_many) with the
--- delivery rule of sk.emit_event: one delivery per event and matching endpoint.
+-- A batch's events go through the outbox in one statement (events::emit_many): one
+-- delivery per event and matching endpoint.
 SELECT is((SELECT status FROM pg_temp.api(:'a_test', 'POST', '/webhook_endpoints',
           '{"url":"http://127.0.0.1:9/hook","enabled_events":["movement.recorded"]}', 'we1')), 200, 'an endpoint for movement.recorded');
 SELECT is((SELECT status FROM pg_temp.api(:'a_test', 'POST', '/webhook_endpoints',
