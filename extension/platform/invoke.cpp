@@ -101,10 +101,6 @@ std::optional<ApiError> conflict_for(const pg::PgError& e) {
   return std::nullopt;
 }
 
-Response run_handler(const api::Route& route, const api::Call& call) {
-  return route.handler(call);
-}
-
 }  // namespace
 
 Response problem(const ApiError& e, const std::string& request_id) {
@@ -138,7 +134,7 @@ Response handle(const Request& req) {
 
   if (spec.method == "GET") {
     api::Call call{spec, req.path, m.id, parse_query(spec, req.query), Value::null(), req.request_id};
-    return run_handler(route, call);
+    return route.handler(call);
   }
 
   idempotency::check_key(req.idempotency_key);
@@ -149,7 +145,7 @@ Response handle(const Request& req) {
   try {
     pg::in_subtransaction([&] {
       api::Call call{spec, req.path, m.id, parse_query(spec, req.query), parse_body(spec, req.body), req.request_id};
-      response = run_handler(route, call);
+      response = route.handler(call);
     });
   } catch (const ApiError& e) {
     response = problem(e, req.request_id);
