@@ -204,13 +204,21 @@ class DecimalStringNode : public Node {
   }
 };
 
+// The calendar check the patterns cannot do: 2026-02-30 is well-formed but no date.
+bool real_date(const std::string& text) {
+  int y = std::stoi(text.substr(0, 4)), m = std::stoi(text.substr(5, 2)), d = std::stoi(text.substr(8, 2));
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
 class TimestampNode : public Node {
  public:
   std::optional<Issue> check(const Value& v, const std::string& p) const override {
     static const std::regex re(
         "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
         "(\\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])");
-    if (!v.is_string() || !std::regex_match(v.text(), re))
+    if (!v.is_string() || !std::regex_match(v.text(), re) || !real_date(v.text()))
       return invalid(p, field_name(p) + " must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z.");
     return std::nullopt;
   }
@@ -225,7 +233,7 @@ class DateNode : public Node {
  public:
   std::optional<Issue> check(const Value& v, const std::string& p) const override {
     static const std::regex re("[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])");
-    if (!v.is_string() || !std::regex_match(v.text(), re))
+    if (!v.is_string() || !std::regex_match(v.text(), re) || !real_date(v.text()))
       return invalid(p, field_name(p) + " must be a date such as 2026-01-31.");
     return std::nullopt;
   }

@@ -87,6 +87,10 @@ test('count, sell, close: the variance is against the counting instant and dayen
       body: { business_date: '2026-11-25', lines: [{ item_id: item.id, counted_qty: 18 }] }, idem: true });
     assert.equal(count.status, 200, count.text);
     await sleep(5);
+    const impossible = await api(acct.test, 'POST', '/counts', {
+      body: { business_date: '2026-02-30', lines: [{ item_id: item.id, counted_qty: 1 }] }, idem: true });
+    assert.equal(impossible.status, 400, 'a date that is not in the calendar is a 400, not a database error');
+    assert.equal(impossible.json.param, '/business_date');
     await api(acct.test, 'POST', '/movements', { body: { item_id: item.id, qty: -4, type: 'sale' }, idem: true });
     const close = await api(acct.test, 'POST', '/dayend_closes', { body: { business_date: '2026-11-25' }, idem: true });
     assert.equal(close.status, 200, close.text);

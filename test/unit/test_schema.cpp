@@ -288,8 +288,12 @@ TEST(SchemaTimestamp, Rfc3339) {
 TEST(SchemaDate, IsoCalendarDate) {
   auto d = s::date();
   expect_valid(d, R"("2026-01-31")");
-  for (const char* bad : {"\"2026-1-31\"", "\"2026-00-10\"", "\"2026-01-32\"", "\"2026-01-31T00:00:00Z\"", "20260131"})
+  expect_valid(d, R"("2028-02-29")");
+  for (const char* bad : {"\"2026-1-31\"", "\"2026-00-10\"", "\"2026-01-32\"", "\"2026-01-31T00:00:00Z\"", "20260131",
+                          "\"2026-02-29\"", "\"2026-02-30\"", "\"2026-04-31\"", "\"2100-02-29\""})
     expect_issue(d, bad, "parameter_invalid", "");
+  expect_valid(s::timestamp(), R"("2000-02-29T00:00:00Z")");
+  expect_issue(s::timestamp(), R"("2026-02-30T00:00:00Z")", "parameter_invalid", "");
 }
 
 // ---- metadata -------------------------------------------------------------------
