@@ -114,7 +114,7 @@ CREATE TABLE sk.idempotency_keys (
   body         text,
   created_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (account_id, livemode, key)
-);
+) WITH (fillfactor = 80);  -- room for the in-place (HOT) update that stores the response
 
 CREATE TABLE sk.events (
   account_id text NOT NULL DEFAULT sk.current_account(),
@@ -459,7 +459,7 @@ CREATE TABLE sk.stock_balances (
   on_hand     numeric NOT NULL DEFAULT 0,
   updated_at  timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT stock_balances_key UNIQUE NULLS NOT DISTINCT (account_id, livemode, item_id, location_id, lot_id)
-);
+) WITH (fillfactor = 50);  -- every movement updates a balance: room for HOT updates
 
 -- One row per item: total on-hand and WAC. Every movement locks it (FOR UPDATE), so the
 -- movements of one item apply one at a time, in `seq` order, and WAC stays exact.
@@ -472,7 +472,7 @@ CREATE TABLE sk.item_stock (
   last_seq         bigint NOT NULL DEFAULT 0,
   last_movement_at timestamptz,
   PRIMARY KEY (account_id, livemode, item_id)
-);
+) WITH (fillfactor = 50);  -- every movement updates its item's row: room for HOT updates
 
 CREATE FUNCTION sk.movements_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
