@@ -81,11 +81,7 @@ api::RouteSpec spec(const char* method, const char* path, const char* op, const 
 }  // namespace
 
 Schema item_object_schema() {
-  static const Schema s = named("Item", object({
-      required("id", id("itm")),
-      required("object", constant("item")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("Item", api_object("itm", "item", {
       required("sku", string(100)),
       required("name", string(500)),
       required("unit", string(32)),

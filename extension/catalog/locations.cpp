@@ -65,11 +65,7 @@ api::RouteSpec spec(const char* method, const char* path, const char* op, const 
 }  // namespace
 
 Schema location_object_schema() {
-  static const Schema s = named("Location", object({
-      required("id", id("loc")),
-      required("object", constant("location")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("Location", api_object("loc", "location", {
       required("name", string(200)),
       required("code", nullable(string(64)), "Your short code, unique per account and mode."),
       required("type", location_type()),

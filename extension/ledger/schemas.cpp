@@ -46,11 +46,7 @@ Schema movement_request_schema() {
 }
 
 Schema movement_object_schema() {
-  static const Schema s = named("Movement", object({
-      required("id", id("mov")),
-      required("object", constant("movement")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("Movement", api_object("mov", "movement", {
       required("item_id", id("itm")),
       required("location_id", id("loc")),
       required("type", enumeration({"receipt", "sale", "return", "adjustment", "transfer"})),

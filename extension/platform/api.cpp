@@ -16,7 +16,13 @@ std::optional<std::string> text_param(const json::Value& obj, const char* name) 
 RouteSpec resource_route(std::string method, std::string path, std::string operation_id, std::string summary,
                          std::string tag, Scope scope, const std::string& id_prefix, const std::string& resource,
                          schema::Schema response) {
-  RouteSpec s{std::move(method), std::move(path), std::move(operation_id), std::move(summary), std::move(tag), scope};
+  RouteSpec s;
+  s.method = std::move(method);
+  s.path = std::move(path);
+  s.operation_id = std::move(operation_id);
+  s.summary = std::move(summary);
+  s.tag = std::move(tag);
+  s.scope = scope;
   if (s.path.find("{id}") != std::string::npos) {
     s.id_prefix = id_prefix;
     s.resource = resource;

@@ -9,11 +9,7 @@ namespace sk::platform {
 using namespace sk::schema;
 
 Schema api_key_object_schema() {
-  static const Schema s = named("ApiKey", object({
-      required("id", id("key")),
-      required("object", constant("api_key")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("ApiKey", api_object("key", "api_key", {
       required("name", nullable(string(200))),
       required("type", enumeration({"secret", "restricted"})),
       required("scopes", array(enumeration({"read", "write"}), 2)),

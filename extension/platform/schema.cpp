@@ -441,6 +441,17 @@ Schema describe(Schema inner, std::string description) {
   return std::make_shared<DescribedNode>(std::move(inner), std::move(description));
 }
 
+Schema api_object(const std::string& id_prefix, const std::string& object_name, std::vector<Field> fields) {
+  std::vector<Field> all = {
+      required("id", id(id_prefix)),
+      required("object", constant(object_name)),
+      required("livemode", boolean(), "false for test mode (sk_test_/rk_test_ keys), true for live mode."),
+      required("created_at", timestamp()),
+  };
+  for (auto& f : fields) all.push_back(std::move(f));
+  return object(std::move(all));
+}
+
 Schema list_of(Schema item) {
   return object({
       required("object", constant("list")),

@@ -74,6 +74,10 @@ Schema any_object();                           // free-form object (outputs only
 Schema named(std::string name, Schema inner);  // emitted as a $ref to components
 Schema describe(Schema inner, std::string description);
 
+// An API object: the fields every object starts with (id, object, livemode, created_at)
+// followed by its own.
+Schema api_object(const std::string& id_prefix, const std::string& object_name, std::vector<Field> fields);
+
 // A list envelope of Stripe shape around `item`.
 Schema list_of(Schema item);
 

@@ -72,11 +72,7 @@ api::Response list_counts(const api::Call& call) {
 }
 
 Schema count_schema() {
-  static const Schema s = named("Count", object({
-      required("id", id("cnt")),
-      required("object", constant("count")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("Count", api_object("cnt", "count", {
       required("business_date", date()),
       required("counted_at", timestamp(), "The instant the stock was counted: variances compare with the log at this instant."),
       required("reference", nullable(string(200))),

@@ -130,11 +130,7 @@ api::Response list_closes(const api::Call& call) {
 }
 
 Schema close_schema() {
-  static const Schema s = named("DayendClose", object({
-      required("id", id("dec")),
-      required("object", constant("dayend_close")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("DayendClose", api_object("dec", "dayend_close", {
       required("business_date", date()),
       required("location_id", nullable(id("loc")), "null: the whole account."),
       required("currency", string(3)),

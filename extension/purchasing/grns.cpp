@@ -149,11 +149,7 @@ api::Response list_grns(const api::Call& call) {
 }
 
 Schema grn_schema() {
-  static const Schema s = named("Grn", object({
-      required("id", id("grn")),
-      required("object", constant("grn")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("Grn", api_object("grn", "grn", {
       required("status", enumeration({"draft", "completed", "cancelled"})),
       required("supplier", nullable(string(200))),
       required("reference", nullable(string(200))),

@@ -25,11 +25,7 @@ api::Response list_lots(const api::Call& call) {
 }
 
 Schema lot_schema() {
-  static const Schema s = named("Lot", object({
-      required("id", id("lot")),
-      required("object", constant("lot")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("Lot", api_object("lot", "lot", {
       required("item_id", id("itm")),
       required("code", string(100), "Unique per item."),
       required("expires_on", nullable(date())),

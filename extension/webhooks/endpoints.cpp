@@ -213,11 +213,7 @@ api::Response replay(const api::Call& call) {
 }
 
 Schema endpoint_schema() {
-  static const Schema s = named("WebhookEndpoint", object({
-      required("id", id("we")),
-      required("object", constant("webhook_endpoint")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("WebhookEndpoint", api_object("we", "webhook_endpoint", {
       required("url", string(2048)),
       required("description", nullable(string(500))),
       required("enabled_events", array(string(64), 20)),
@@ -231,11 +227,7 @@ Schema endpoint_schema() {
 }
 
 Schema delivery_schema() {
-  static const Schema s = named("WebhookDelivery", object({
-      required("id", id("wd")),
-      required("object", constant("webhook_delivery")),
-      required("livemode", boolean()),
-      required("created_at", timestamp()),
+  static const Schema s = named("WebhookDelivery", api_object("wd", "webhook_delivery", {
       required("endpoint_id", id("we")),
       required("event_id", id("evt")),
       required("event_type", string(64)),
