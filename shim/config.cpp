@@ -69,10 +69,11 @@ Config load_config() {
   c.http_port = static_cast<uint16_t>(env_uint("SK_HTTP_PORT", c.http_port, 1, 65535));
   if (const char* u = env("SK_DATABASE_URL")) c.database_url = u;
   else c.database_url = default_database_url();
-  // Connections mostly wait on PostgreSQL, so a small multiple of the cores keeps the
-  // server busy without queueing a crowd of backends behind the same CPUs.
+  // Four connections per core (at least 8): a commit waits for its WAL flush without
+  // using the CPU, so more transactions in flight than cores keeps both busy (group
+  // commit) without queueing a crowd of backends behind the same CPUs.
   unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  c.pool_size = static_cast<unsigned>(env_uint("SK_POOL_SIZE", std::max(4u, 2 * hw), 1, 1000));
+  c.pool_size = static_cast<unsigned>(env_uint("SK_POOL_SIZE", std::max(8u, 4 * hw), 1, 1000));
   c.request_timeout_ms = static_cast<unsigned>(env_uint("SK_REQUEST_TIMEOUT_MS", c.request_timeout_ms, 1, 3600000));
   c.rate_limit = env_rate("SK_RATE_LIMIT", c.rate_limit);
   c.rate_limit_max_keys = static_cast<size_t>(env_uint("SK_RATE_LIMIT_MAX_KEYS", c.rate_limit_max_keys, 1, 100000000));
