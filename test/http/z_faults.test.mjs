@@ -9,10 +9,10 @@ import { api, createAccount, psql } from './lib.mjs';
 const root = process.env.SK_ROOT ?? new URL('../..', import.meta.url).pathname;
 let nextPort = 18180;
 
-async function startShim() {
+async function startShim(extraEnv = {}) {
   const port = nextPort++;
   const child = spawn(`${root}/build/sk-shim`, [], {
-    env: { ...process.env, SK_HTTP_PORT: String(port), SK_POOL_SIZE: '2' },
+    env: { ...process.env, SK_HTTP_PORT: String(port), SK_POOL_SIZE: '2', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.resume();
@@ -43,7 +43,7 @@ test('PostgreSQL stopped: 503 problem, never a crash; started again: requests su
     cluster('start');
     const up = await api(acct.test, 'GET', '/items', { base });
     assert.equal(up.status, 200, 'the first request after the restart succeeds on a fresh connection');
-    const write = await api(acct.test, 'POST', '/items', { body: { sku: 'AFTER-RESTART', name: 'x' }, idem: true });
+    const write = await api(acct.test, 'POST', '/items', { body: { sku: 'AFTER-RESTART', name: 'x' }, idem: true, base });
     assert.equal(write.status, 200, write.text);
     assert.equal(child.exitCode, null, 'the shim kept running');
   } finally {
@@ -69,4 +69,29 @@ test('SIGTERM: the in-flight request completes, then the shim exits 0', async ()
   assert.equal(code, 0);
   await lockerDone;
   assert.equal(psql(`SELECT count(*) FROM sk.items WHERE sku = 'SLOW-1' AND account_id = '${acct.id}'`), '1');
+});
+
+test('a request that outlives the timeout is cancelled with 503 and changes nothing; its retry applies once', async () => {
+  const acct = createAccount('Timeouts');
+  const { child, base } = await startShim({ SK_REQUEST_TIMEOUT_MS: '700' });
+  const [cmd, ...args] = process.env.SK_PSQL.split(' ');
+  const locker = spawn(cmd, [...args, '-c', 'BEGIN; LOCK TABLE sk.items IN SHARE MODE; SELECT pg_sleep(2); COMMIT;'], { stdio: 'ignore' });
+  const lockerDone = once(locker, 'exit');
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const key = 'timeout-' + acct.id;
+    const body = { sku: 'TIMEOUT-1', name: 'slow' };
+    const started = Date.now();
+    const slow = await api(acct.test, 'POST', '/items', { body, idem: key, base });
+    assert.equal(slow.status, 503, slow.text);
+    assert.equal(slow.json.code, 'request_timeout');
+    assert.ok(Date.now() - started < 1900, 'answered at the timeout, not when the lock went away');
+    await lockerDone;
+    const retry = await api(acct.test, 'POST', '/items', { body, idem: key, base });
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(retry.headers.get('idempotent-replayed'), null, 'the cancelled attempt stored nothing to replay');
+    assert.equal(psql(`SELECT count(*) FROM sk.items WHERE sku = 'TIMEOUT-1' AND account_id = '${acct.id}'`), '1');
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
