@@ -561,11 +561,6 @@ RETURN (SELECT row_to_json(o) FROM (SELECT
   r.id, 'reason_code' AS object, sk.current_livemode() AS livemode, sk.rfc3339(r.created_at) AS created_at,
   r.code, r.description, r.is_default AS "default") o);
 
-CREATE FUNCTION sk.lot_object(l sk.lots) RETURNS json LANGUAGE sql STABLE
-RETURN (SELECT row_to_json(o) FROM (SELECT
-  l.id, 'lot' AS object, l.livemode, sk.rfc3339(l.created_at) AS created_at,
-  l.item_id, l.code, l.expires_on) o);
-
 -- The stock object from the balance cache: on-hand, WAC and value now, by location and
 -- by lot (non-zero balances only).
 -- The lots part of the stock object, in its own function: most items track no lots, and
@@ -747,12 +742,12 @@ REVOKE UPDATE, DELETE, TRUNCATE ON sk.movements FROM sk_owner;
 
 REVOKE ALL ON FUNCTION sk.movements_append_only(), sk.qty_text(numeric), sk.cost_text(numeric),
   sk.currency_exponent(text), sk.money_text(numeric, text), sk.compact_array(text[]),
-  sk.movement_object(sk.movements), sk.reason_code_object(sk.reason_code_catalogue), sk.lot_object(sk.lots),
+  sk.movement_object(sk.movements), sk.reason_code_object(sk.reason_code_catalogue),
   sk.stock_object(sk.items), sk.stock_lots(sk.items), sk.stock_object_at(sk.items, timestamptz, bigint),
   sk.verify_balances(), sk.rebuild_balances() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sk.qty_text(numeric), sk.cost_text(numeric), sk.currency_exponent(text),
   sk.money_text(numeric, text), sk.compact_array(text[]), sk.movement_object(sk.movements),
-  sk.reason_code_object(sk.reason_code_catalogue), sk.lot_object(sk.lots), sk.stock_object(sk.items),
+  sk.reason_code_object(sk.reason_code_catalogue), sk.stock_object(sk.items),
   sk.stock_lots(sk.items), sk.stock_object_at(sk.items, timestamptz, bigint) TO sk_owner, sk_reporting;
 
 GRANT SELECT ON sk.reason_codes, sk.lots, sk.movements, sk.stock_balances, sk.item_stock,
