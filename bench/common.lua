@@ -21,6 +21,15 @@ function M.setup(thread)
   thread:set("id", next_id)
 end
 
+-- An authenticated POST with the given Idempotency-Key.
+function M.post(path, key, body)
+  return wrk.format("POST", path, {
+    ["Authorization"] = "Bearer " .. M.key,
+    ["Idempotency-Key"] = key,
+    ["Content-Type"] = "application/json",
+  }, body)
+end
+
 -- One line the runner parses, then wrk's own report.
 function M.done(summary, latency, requests)
   local seconds = summary.duration / 1e6

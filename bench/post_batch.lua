@@ -37,9 +37,5 @@ end
 
 function request()
   n = n + 1
-  return wrk.format("POST", "/inventory/v1/movements/batch", {
-    ["Authorization"] = "Bearer " .. common.key,
-    ["Idempotency-Key"] = prefix .. n,
-    ["Content-Type"] = "application/json",
-  }, bodies[(n % #bodies) + 1])
+  return common.post("/inventory/v1/movements/batch", prefix .. n, bodies[(n % #bodies) + 1])
 end

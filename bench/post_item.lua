@@ -11,9 +11,5 @@ end
 
 function request()
   n = n + 1
-  return wrk.format("POST", "/inventory/v1/items", {
-    ["Authorization"] = "Bearer " .. common.key,
-    ["Idempotency-Key"] = prefix .. n,
-    ["Content-Type"] = "application/json",
-  }, '{"sku":"' .. prefix .. n .. '","name":"Bench item"}')
+  return common.post("/inventory/v1/items", prefix .. n, '{"sku":"' .. prefix .. n .. '","name":"Bench item"}')
 end

@@ -15,9 +15,5 @@ end
 function request()
   n = n + 1
   local body = '{"item_id":"' .. items[math.random(#items)] .. '","qty":-1,"type":"sale","reason":"order_fulfilled"}'
-  return wrk.format("POST", "/inventory/v1/movements", {
-    ["Authorization"] = "Bearer " .. common.key,
-    ["Idempotency-Key"] = prefix .. n,
-    ["Content-Type"] = "application/json",
-  }, body)
+  return common.post("/inventory/v1/movements", prefix .. n, body)
 end

@@ -15,11 +15,6 @@ namespace {
 Schema sku() { return pattern_string("^[^\\s](.*[^\\s])?$", "1 to 100 characters without leading or trailing spaces", 100); }
 Schema quantity_threshold() { return nullable(decimal({.allow_negative = false})); }
 
-std::string item_json_or_404(const std::optional<std::string>& row, const std::string& id) {
-  if (!row) api::not_found("item", id);
-  return *row;
-}
-
 api::Response create_item(const api::Call& call) {
   const auto& b = call.body;
   auto item = pg::exec_value(
@@ -59,7 +54,7 @@ api::Response update_item(const api::Call& call) {
       {call.id, text_param(b, "sku"), text_param(b, "name"), text_param(b, "unit"),
        std::string(reorder_given ? "true" : "false"), text_param(b, "reorder_point"), text_param(b, "negative_stock"),
        text_param(b, "metadata"), text_param(b, "archived")});
-  std::string json = item_json_or_404(item, call.id);
+  std::string json = list::found(item, call);
   events::emit("item.updated", json);
   return api::json_response(json);
 }
@@ -69,7 +64,7 @@ api::Response archive_item(const api::Call& call) {
       "UPDATE sk.items SET archived_at = coalesce(archived_at, now()), updated_at = now() WHERE id = $1 "
       "RETURNING sk.item_object(items)::text",
       {call.id});
-  std::string json = item_json_or_404(item, call.id);
+  std::string json = list::found(item, call);
   events::emit("item.updated", json);
   return api::json_response(json);
 }

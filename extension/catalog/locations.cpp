@@ -13,11 +13,6 @@ namespace {
 
 Schema location_type() { return enumeration({"warehouse", "store", "bin", "other"}); }
 
-std::string location_or_404(const std::optional<std::string>& row, const std::string& id) {
-  if (!row) api::not_found("location", id);
-  return *row;
-}
-
 api::Response create_location(const api::Call& call) {
   const auto& b = call.body;
   auto loc = pg::exec_value(
@@ -55,7 +50,7 @@ api::Response update_location(const api::Call& call) {
       "WHERE id = $1 RETURNING sk.location_object(locations)::text",
       {call.id, text_param(b, "name"), std::string(code_given ? "true" : "false"), text_param(b, "code"),
        text_param(b, "type"), text_param(b, "metadata"), make_default});
-  return api::json_response(location_or_404(loc, call.id));
+  return api::json_response(list::found(loc, call));
 }
 
 api::RouteSpec spec(const char* method, const char* path, const char* op, const char* summary, api::Scope scope) {

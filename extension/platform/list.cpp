@@ -16,10 +16,13 @@ Schema query_schema(const std::string& id_prefix, std::vector<Field> filters) {
   return object(std::move(fields));
 }
 
-api::Response object_or_404(const std::string& sql, const api::Call& call) {
-  auto row = pg::exec_value(sql, {call.id});
+std::string found(const std::optional<std::string>& row, const api::Call& call) {
   if (!row) api::not_found(call.spec.resource, call.id);
-  return api::json_response(*row);
+  return *row;
+}
+
+api::Response object_or_404(const std::string& sql, const api::Call& call) {
+  return api::json_response(found(pg::exec_value(sql, {call.id}), call));
 }
 
 Query::Query(std::string select, std::string from, std::string alias)

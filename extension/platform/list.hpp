@@ -9,6 +9,9 @@
 
 namespace sk::list {
 
+// The row a statement about the route's {id} returned, or the route's 404.
+std::string found(const std::optional<std::string>& row, const api::Call& call);
+
 // The object named by the route's {id}: `sql` selects its JSON text with $1 = the id;
 // no row is the route's 404 (another tenant's object looks exactly like a missing one).
 api::Response object_or_404(const std::string& sql, const api::Call& call);

@@ -20,11 +20,8 @@ namespace {
 
 const char* kSelectGrn = "SELECT sk.grn_object(g)::text FROM sk.grns g WHERE g.id = $1";
 
-std::string grn_or_404(const std::string& id) {
-  auto g = pg::exec_value(kSelectGrn, {id});
-  if (!g) api::not_found("GRN", id);
-  return *g;
-}
+// The GRN's object; callers have just created or locked it, so it exists.
+std::string grn_json(const std::string& id) { return *pg::exec_value(kSelectGrn, {id}); }
 
 api::Response create_grn(const api::Call& call) {
   const auto& b = call.body;
@@ -63,7 +60,7 @@ api::Response create_grn(const api::Call& call) {
         "SELECT $1, x.n, x.c->>'description', (x.c->>'amount')::numeric, x.c->>'allocation' "
         "  FROM json_array_elements($2::json) WITH ORDINALITY AS x(c, n)",
         {grn_id, costs->dump()});
-  return api::json_response(grn_or_404(grn_id));
+  return api::json_response(grn_json(grn_id));
 }
 
 // Locks the GRN and checks it is still a draft.
@@ -129,7 +126,7 @@ api::Response complete_grn(const api::Call& call) {
       " WHERE l.grn_id = $1 AND l.line_no = p.line_no",
       {call.id, posted.dump()});
   pg::exec("UPDATE sk.grns SET status = 'completed', completed_at = now(), updated_at = now() WHERE id = $1", {call.id});
-  std::string grn = grn_or_404(call.id);
+  std::string grn = grn_json(call.id);
   events::emit("grn.completed", grn);
   return api::json_response(grn);
 }
@@ -137,7 +134,7 @@ api::Response complete_grn(const api::Call& call) {
 api::Response cancel_grn(const api::Call& call) {
   lock_draft(call.id, "cancelled");
   pg::exec("UPDATE sk.grns SET status = 'cancelled', cancelled_at = now(), updated_at = now() WHERE id = $1", {call.id});
-  return api::json_response(grn_or_404(call.id));
+  return api::json_response(grn_json(call.id));
 }
 
 api::Response get_grn(const api::Call& call) { return list::object_or_404(kSelectGrn, call); }

@@ -62,11 +62,6 @@ std::string events_array(const json::Value& list) {
   return out + "}";
 }
 
-std::string endpoint_or_404(const std::optional<std::string>& row, const std::string& id) {
-  if (!row) api::not_found("webhook endpoint", id);
-  return *row;
-}
-
 api::Response create_endpoint(const api::Call& call) {
   const auto& b = call.body;
   std::string url = *text_param(b, "url");
@@ -89,11 +84,16 @@ void stop_queued(const std::string& endpoint_id, const std::string& reason) {
 
 const char* kLiveEndpoint = "FROM sk.webhook_endpoints w WHERE w.id = $1 AND w.deleted_at IS NULL";
 
-// Work can be queued only for an endpoint that will receive it.
-void require_enabled(const std::string& endpoint_id) {
+// The status of an endpoint that exists (not deleted) in this account and mode; else 404.
+std::string endpoint_status(const std::string& endpoint_id) {
   auto status = pg::exec_value(std::string("SELECT w.status ") + kLiveEndpoint, {endpoint_id});
   if (!status) api::not_found("webhook endpoint", endpoint_id);
-  if (*status != "enabled")
+  return *status;
+}
+
+// Work can be queued only for an endpoint that will receive it.
+void require_enabled(const std::string& endpoint_id) {
+  if (endpoint_status(endpoint_id) != "enabled")
     api::fail(409, "endpoint_disabled", "Webhook endpoint '" + endpoint_id + "' is disabled; enable it before replaying.");
 }
 
@@ -121,7 +121,7 @@ api::Response update_endpoint(const api::Call& call) {
       "WHERE id = $1 AND deleted_at IS NULL RETURNING sk.webhook_endpoint_object(webhook_endpoints)::text",
       {call.id, url, text_param(b, "description"), events ? pg::Text(events_array(*events)) : std::nullopt,
        text_param(b, "status"), text_param(b, "metadata")});
-  std::string endpoint = endpoint_or_404(row, call.id);
+  std::string endpoint = list::found(row, call);
   if (text_param(b, "status") == std::optional<std::string>("disabled")) stop_queued(call.id, "endpoint disabled");
   return api::json_response(endpoint);
 }
@@ -131,7 +131,7 @@ api::Response delete_endpoint(const api::Call& call) {
       "UPDATE sk.webhook_endpoints SET deleted_at = now(), status = 'disabled', updated_at = now() "
       "WHERE id = $1 AND deleted_at IS NULL RETURNING id",
       {call.id});
-  endpoint_or_404(row, call.id);
+  list::found(row, call);
   stop_queued(call.id, "endpoint deleted");
   return api::json_response("{\"id\":" + json::quote(call.id) + ",\"object\":\"webhook_endpoint\",\"deleted\":true}");
 }
@@ -144,12 +144,12 @@ api::Response rotate_secret(const api::Call& call) {
       "previous_secret_expires_at = now() + $3::int * interval '1 hour', updated_at = now() "
       "WHERE id = $1 AND deleted_at IS NULL RETURNING sk.webhook_endpoint_object(webhook_endpoints)::text",
       {call.id, secret, hours});
-  return api::json_response(auth::with_secret(endpoint_or_404(row, call.id), secret));
+  return api::json_response(auth::with_secret(list::found(row, call), secret));
 }
 
 // A ping goes to this endpoint only, whatever it subscribes to.
 api::Response test_endpoint(const api::Call& call) {
-  if (pg::exec(std::string("SELECT 1 ") + kLiveEndpoint, {call.id}).empty()) api::not_found("webhook endpoint", call.id);
+  endpoint_status(call.id);
   auto event = pg::exec_value(
       "WITH e AS (INSERT INTO sk.events (type, data) "
       "  VALUES ('ping', ('{\"object\":{\"object\":\"ping\",\"endpoint_id\":' || to_json($1::text) || '}}')::json) "
@@ -162,7 +162,7 @@ api::Response test_endpoint(const api::Call& call) {
 }
 
 api::Response list_deliveries(const api::Call& call) {
-  if (pg::exec(std::string("SELECT 1 ") + kLiveEndpoint, {call.id}).empty()) api::not_found("webhook endpoint", call.id);
+  endpoint_status(call.id);
   return list::Query("sk.webhook_delivery_object(d)::text", "sk.webhook_deliveries d", "d")
       .where("d.endpoint_id = ?", call.id)
       .where("d.status = ?", text_param(call.query, "status"))
