@@ -1,6 +1,7 @@
 // Module entry: PostgreSQL loads this from shared_preload_libraries (the webhook worker
 // needs it) or on first use.
 #include "pg/postgres.hpp"
+#include "platform/auth.hpp"
 #include "platform/context.hpp"
 #include "platform/settings.hpp"
 #include "webhooks/worker.hpp"
@@ -12,6 +13,7 @@ void _PG_init(void);
 void _PG_init(void) {
   sk::settings::define();
   sk::context::register_callbacks();
+  sk::auth::register_callbacks();
   // The worker and its wake-up latch need shared memory, so only a preloaded library
   // starts them (shared_preload_libraries = 'sk_inventory').
   if (process_shared_preload_libraries_in_progress) {

@@ -92,6 +92,12 @@ CREATE TABLE sk.api_keys (
   PRIMARY KEY (account_id, livemode, id)
 );
 CREATE UNIQUE INDEX api_keys_secret_hash_key ON sk.api_keys (secret_hash);
+-- Backends cache verified keys; any change to a key (revoke, roll, delete) makes every
+-- backend drop that cache when the change commits.
+CREATE FUNCTION sk.api_keys_changed() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'sk_api_keys_changed' LANGUAGE C;
+CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE OR TRUNCATE ON sk.api_keys
+  FOR EACH STATEMENT EXECUTE FUNCTION sk.api_keys_changed();
 
 -- Database roles that read one tenant's data through RLS (sk.grant_reporting).
 CREATE TABLE sk.reporting_roles (
@@ -227,7 +233,10 @@ CREATE FUNCTION sk.invoke(method text, path text, query text, authorization text
                           idempotency_key text, request_id text, body text,
                           OUT status integer, OUT content_type text, OUT body text, OUT replayed boolean)
   AS 'MODULE_PATHNAME', 'sk_invoke' LANGUAGE C VOLATILE SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp;
+  SET search_path = pg_catalog, pg_temp
+  -- Every statement is prepared once per backend and is a keyed lookup whose best plan
+  -- does not depend on the values; the default would re-plan some on every call.
+  SET plan_cache_mode = force_generic_plan;
 
 CREATE FUNCTION sk.openapi() RETURNS text
   AS 'MODULE_PATHNAME', 'sk_openapi' LANGUAGE C STABLE;
@@ -562,37 +571,12 @@ RETURN (SELECT row_to_json(o) FROM (SELECT
   r.code, r.description, r.is_default AS "default") o);
 
 -- The stock object from the balance cache: on-hand, WAC and value now, by location and
--- by lot (non-zero balances only).
--- The lots part of the stock object, in its own function: most items track no lots, and
--- a subquery inside stock_object would be initialised on every call even when unused.
-CREATE FUNCTION sk.stock_lots(i sk.items) RETURNS json LANGUAGE plpgsql STABLE AS $$
-BEGIN
-RETURN (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.expires_on NULLS LAST, x.lot_id)), '[]') FROM
-     (SELECT b.lot_id, l.code, l.expires_on, sk.qty_text(sum(b.on_hand)) AS on_hand
-        FROM sk.stock_balances b JOIN sk.lots l ON l.account_id = b.account_id AND l.livemode = b.livemode AND l.id = b.lot_id
-       WHERE b.account_id = i.account_id AND b.livemode = i.livemode AND b.item_id = i.id
-       GROUP BY b.lot_id, l.code, l.expires_on HAVING sum(b.on_hand) <> 0) x);
-END
-$$;
-
-CREATE FUNCTION sk.stock_object(i sk.items) RETURNS json LANGUAGE plpgsql STABLE AS $$
-BEGIN
-RETURN (SELECT row_to_json(o) FROM (SELECT
-  'stock' AS object, i.id AS item_id, i.sku, i.livemode,
-  sk.qty_text(t.on_hand) AS on_hand, sk.cost_text(t.wac) AS wac,
-  sk.money_text(t.on_hand * t.wac, a.currency) AS value, a.currency, sk.rfc3339(clock_timestamp()) AS as_of,
-  i.reorder_point::text AS reorder_point,
-  (SELECT coalesce(sk.compact_array(array_agg(row_to_json(x)::text ORDER BY x.location_id)), '[]') FROM
-     (SELECT b.location_id, sk.qty_text(sum(b.on_hand)) AS on_hand FROM sk.stock_balances b
-       WHERE b.account_id = i.account_id AND b.livemode = i.livemode AND b.item_id = i.id
-       GROUP BY b.location_id HAVING sum(b.on_hand) <> 0) x) AS locations,
-  CASE WHEN i.track_lots THEN sk.stock_lots(i) ELSE '[]'::json END AS lots
-  FROM (SELECT coalesce(max(s.on_hand), 0) AS on_hand, coalesce(max(s.wac), 0) AS wac FROM sk.item_stock s
-         WHERE s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id) t,
-       sk.accounts a
- WHERE a.id = i.account_id) o);
-END
-$$;
+-- by lot (non-zero balances only). Rendered in C++ from index lookups (the API's hottest
+-- read); SQL callers reach the same renderer through sk.stock_object.
+CREATE FUNCTION sk.stock_json(item_id text) RETURNS json
+  AS 'MODULE_PATHNAME', 'sk_stock_json' LANGUAGE C STABLE STRICT;
+CREATE FUNCTION sk.stock_object(i sk.items) RETURNS json LANGUAGE sql STABLE
+RETURN sk.stock_json(i.id);
 
 -- The same object derived from the log alone: as of an instant (movements created at or
 -- before it) and/or up to a per-item sequence number. NULL means no limit.
@@ -743,12 +727,12 @@ REVOKE UPDATE, DELETE, TRUNCATE ON sk.movements FROM sk_owner;
 REVOKE ALL ON FUNCTION sk.movements_append_only(), sk.qty_text(numeric), sk.cost_text(numeric),
   sk.currency_exponent(text), sk.money_text(numeric, text), sk.compact_array(text[]),
   sk.movement_object(sk.movements), sk.reason_code_object(sk.reason_code_catalogue),
-  sk.stock_object(sk.items), sk.stock_lots(sk.items), sk.stock_object_at(sk.items, timestamptz, bigint),
+  sk.stock_json(text), sk.stock_object(sk.items), sk.stock_object_at(sk.items, timestamptz, bigint),
   sk.verify_balances(), sk.rebuild_balances() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sk.qty_text(numeric), sk.cost_text(numeric), sk.currency_exponent(text),
   sk.money_text(numeric, text), sk.compact_array(text[]), sk.movement_object(sk.movements),
-  sk.reason_code_object(sk.reason_code_catalogue), sk.stock_object(sk.items),
-  sk.stock_lots(sk.items), sk.stock_object_at(sk.items, timestamptz, bigint) TO sk_owner, sk_reporting;
+  sk.reason_code_object(sk.reason_code_catalogue), sk.stock_json(text), sk.stock_object(sk.items),
+  sk.stock_object_at(sk.items, timestamptz, bigint) TO sk_owner, sk_reporting;
 
 GRANT SELECT ON sk.reason_codes, sk.lots, sk.movements, sk.stock_balances, sk.item_stock,
   sk.reason_code_catalogue, sk.ledger_entries, sk.stock_on_hand, sk.item_valuation, sk.movement_log TO sk_reporting;

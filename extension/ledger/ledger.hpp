@@ -1,6 +1,8 @@
 // The stock ledger (issue 3): movements, balances and WAC, stock queries, batch sync,
 // reason codes, threshold events and the event routes (appendix A).
 #pragma once
+#include <map>
+#include <string>
 #include <vector>
 
 #include "platform/api.hpp"
@@ -11,6 +13,9 @@ std::vector<api::Route> movement_routes();     // POST/GET /movements, /movement
 std::vector<api::Route> stock_routes();        // GET /items/{id}/stock, GET /stock
 std::vector<api::Route> reason_code_routes();  // GET/POST /reason_codes
 std::vector<api::Route> event_routes();        // GET /events, /events/{id}
+
+// Stock objects of items now, keyed by item id; ids the tenant does not have are absent.
+std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids);
 
 // Shapes shared by the routes (and by later issues: GRNs, counts, MCP tools).
 schema::Schema movement_request_schema();

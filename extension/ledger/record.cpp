@@ -2,6 +2,7 @@
 // set-based statement (one SPI round however many legs), then the events of the
 // outbox in the same transaction.
 #include "ledger/books.hpp"
+#include "ledger/ledger.hpp"
 #include "pg/spi.hpp"
 #include "platform/events.hpp"
 
@@ -82,7 +83,7 @@ std::string stock_after(const std::vector<Leg>& legs, size_t k) {
   bool last_of_item = true;
   for (size_t j = k + 1; j < legs.size(); ++j) last_of_item = last_of_item && legs[j].item_id != legs[k].item_id;
   if (last_of_item)
-    return *pg::exec_value("SELECT sk.stock_object(i)::text FROM sk.items i WHERE i.id = $1", {legs[k].item_id});
+    return stock_objects({legs[k].item_id}).at(legs[k].item_id);
   return *pg::exec_value("SELECT sk.stock_object_at(i, NULL, $2::bigint)::text FROM sk.items i WHERE i.id = $1",
                          {legs[k].item_id, std::to_string(legs[k].seq)});
 }

@@ -2,6 +2,7 @@
 // Now from the balance cache, or ?as_of= from the log for any past instant.
 #include "ledger/ledger.hpp"
 #include "pg/spi.hpp"
+#include "platform/list.hpp"
 #include "platform/ulid.hpp"
 
 namespace sk::ledger {
@@ -14,12 +15,14 @@ namespace {
 constexpr size_t kMaxItems = 100;
 
 api::Response item_stock(const api::Call& call) {
-  auto as_of = text_param(call.query, "as_of");
-  auto stock = as_of ? pg::exec_value("SELECT sk.stock_object_at(i, $2::timestamptz)::text FROM sk.items i WHERE i.id = $1",
-                                      {call.id, as_of})
-                     : pg::exec_value("SELECT sk.stock_object(i)::text FROM sk.items i WHERE i.id = $1", {call.id});
-  if (!stock) api::not_found("item", call.id);
-  return api::json_response(*stock);
+  if (auto as_of = text_param(call.query, "as_of")) {
+    auto stock = pg::exec_value("SELECT sk.stock_object_at(i, $2::timestamptz)::text FROM sk.items i WHERE i.id = $1",
+                                {call.id, as_of});
+    return api::json_response(list::found(stock, call));
+  }
+  auto stock = stock_objects({call.id});
+  if (stock.empty()) api::not_found("item", call.id);
+  return api::json_response(std::move(stock.begin()->second));
 }
 
 // "a, b,a" -> ["a","b"]: trimmed, de-duplicated, order kept.
@@ -54,16 +57,27 @@ api::Response stock_list(const api::Call& call) {
     list.push(json::Value::string(v));
   }
   auto as_of = text_param(call.query, "as_of");
-  std::string object = as_of ? "sk.stock_object_at(i, $2::timestamptz)" : "sk.stock_object(i)";
-  std::string join = ids ? "i.id = r.v" : "i.sku = r.v AND i.archived_at IS NULL";
-  std::string sql = "SELECT " + object + "::text FROM json_array_elements_text($1::json) WITH ORDINALITY AS r(v, n) " +
-                    "JOIN sk.items i ON " + join + " ORDER BY r.n";
-  std::vector<pg::Text> params{list.dump()};
-  if (as_of) params.push_back(as_of);
-  auto rows = pg::exec(sql, params);
+  std::vector<std::string> objects;
+  if (as_of || skus) {
+    // Found items in the order asked: by SKU (active items), or as of an instant.
+    std::string object = as_of ? "sk.stock_object_at(i, $2::timestamptz)::text" : "i.id";
+    std::string join = ids ? "i.id = r.v" : "i.sku = r.v AND i.archived_at IS NULL";
+    std::string sql = "SELECT " + object + " FROM json_array_elements_text($1::json) WITH ORDINALITY AS r(v, n) " +
+                      "JOIN sk.items i ON " + join + " ORDER BY r.n";
+    std::vector<pg::Text> params{list.dump()};
+    if (as_of) params.push_back(as_of);
+    for (auto& row : pg::exec(sql, params).rows) objects.push_back(row.text(0));
+  }
+  if (!as_of) {
+    std::vector<std::string> found_ids = skus ? std::move(objects) : values;
+    auto now = stock_objects(found_ids);
+    objects.clear();
+    for (const auto& id : found_ids)
+      if (auto it = now.find(id); it != now.end()) objects.push_back(std::move(it->second));
+  }
 
   std::string body = "{\"object\":\"list\",\"data\":[";
-  for (size_t i = 0; i < rows.rows.size(); ++i) body += (i ? "," : "") + rows.rows[i].text(0);
+  for (size_t i = 0; i < objects.size(); ++i) body += (i ? "," : "") + objects[i];
   body += "],\"has_more\":false,\"url\":" + json::quote(call.path) + "}";
   return api::json_response(std::move(body));
 }

@@ -1,9 +1,17 @@
 #include "platform/auth.hpp"
 
-#include <regex>
+#include <unordered_map>
 
+#include "pg/guard.hpp"
+#include "pg/postgres.hpp"
 #include "pg/spi.hpp"
 #include "platform/api.hpp"
+
+extern "C" {
+#include "commands/trigger.h"
+#include "utils/inval.h"
+}
+
 #include "platform/context.hpp"
 #include "platform/crypto.hpp"
 
@@ -41,26 +49,89 @@ bool Key::has_scope(const std::string& s) const {
   return false;
 }
 
+namespace {
+
+// "Bearer <key>" (RFC 6750 allows any case of the scheme; we accept Bearer and bearer)
+// to the key, or nullopt unless the key has the shape of ours: (sk|rk)_(test|live)_base62.
+std::optional<std::string_view> bearer_key(std::string_view header) {
+  constexpr std::string_view scheme = "earer";
+  if (header.size() < 7 || (header[0] != 'B' && header[0] != 'b') || header.substr(1, 5) != scheme ||
+      header[6] != ' ')
+    return std::nullopt;
+  header.remove_prefix(6);
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  std::string_view body = header;
+  if (body.size() < 8 || (body.substr(0, 3) != "sk_" && body.substr(0, 3) != "rk_")) return std::nullopt;
+  body.remove_prefix(3);
+  if (body.substr(0, 5) == "test_") body.remove_prefix(5);
+  else if (body.substr(0, 5) == "live_") body.remove_prefix(5);
+  else return std::nullopt;
+  if (body.empty()) return std::nullopt;
+  for (char c : body)
+    if (!std::isalnum(static_cast<unsigned char>(c))) return std::nullopt;
+  return header;
+}
+
+// Verified keys, per backend, by SHA-256: most requests then need no key lookup. Any
+// change to sk.api_keys (revoke, roll, delete) invalidates the table's relcache entry
+// at commit (trigger api_keys_changed), and every backend drops its cache when it
+// processes that invalidation, before its next transaction reads anything. Expiry is
+// checked on every use.
+struct CachedKey {
+  Key key;
+  std::optional<TimestampTz> expires_at;
+};
+constexpr size_t kMaxCachedKeys = 4096;
+std::unordered_map<std::string, CachedKey> g_keys;
+Oid g_api_keys_relid = InvalidOid;
+
+void on_relcache_invalidation(Datum, Oid relid) {
+  if (relid == InvalidOid || relid == g_api_keys_relid) g_keys.clear();
+}
+
+const CachedKey* cached(const std::string& hash) {
+  auto it = g_keys.find(hash);
+  return it == g_keys.end() ? nullptr : &it->second;
+}
+
+const CachedKey* look_up(const std::string& hash) {
+  context::AuthLookupScope lookup;
+  auto r = pg::exec(
+      "SELECT id, account_id, livemode::text, kind, array_to_string(scopes, ','), "
+      "(extract(epoch FROM expires_at) * 1000000 - 946684800000000)::bigint::text, "
+      "'sk.api_keys'::regclass::oid::text FROM sk.api_keys WHERE secret_hash = decode($1, 'hex')",
+      {hash});
+  if (r.empty()) return nullptr;
+  const auto& row = r.rows[0];
+  CachedKey entry{Key{row.text(0), row.text(1), row.text(2) == "true", row.text(3) == "secret", split(row.text(4), ',')},
+                  std::nullopt};
+  // Microseconds since 2000-01-01 UTC, which is what a TimestampTz holds.
+  if (row[5]) entry.expires_at = static_cast<TimestampTz>(std::stoll(*row[5]));
+  if (g_keys.size() >= kMaxCachedKeys) g_keys.clear();
+  g_api_keys_relid = static_cast<Oid>(std::stoul(row.text(6)));
+  return &g_keys.insert_or_assign(hash, std::move(entry)).first->second;
+}
+
+}  // namespace
+
 Key verify(const std::optional<std::string>& authorization) {
   if (!authorization || authorization->empty())
     unauthorized("api_key_missing", "Send your API key as Authorization: Bearer sk_test_….");
-  static const std::regex bearer("[Bb]earer +((sk|rk)_(test|live)_[0-9A-Za-z]+) *");
-  std::smatch m;
-  if (!std::regex_match(*authorization, m, bearer))
+  auto token = bearer_key(*authorization);
+  if (!token)
     unauthorized("api_key_invalid", "The Authorization header must be Bearer followed by an SK Inventory API key.");
-  const std::string token = m[1].str();
-  const bool livemode = m[3].str() == "live";
+  const bool livemode = token->substr(3, 4) == "live";
 
-  context::AuthLookupScope lookup;
-  auto r = pg::exec(
-      "SELECT id, account_id, livemode::text, kind, array_to_string(scopes, ',') FROM sk.api_keys "
-      "WHERE secret_hash = decode($1, 'hex') AND (expires_at IS NULL OR expires_at > now())",
-      {crypto::sha256_hex(token)});
-  if (r.empty() || (r.rows[0].text(2) == "true") != livemode)
+  const std::string hash = crypto::sha256_hex(*token);
+  const CachedKey* k = cached(hash);
+  if (!k) k = look_up(hash);
+  if (!k || k->key.livemode != livemode || (k->expires_at && *k->expires_at <= GetCurrentTransactionStartTimestamp()))
     unauthorized("api_key_invalid", "This API key is unknown, revoked or expired.");
-  const auto& row = r.rows[0];
-  return Key{row.text(0), row.text(1), livemode, row.text(3) == "secret", split(row.text(4), ',')};
+  return k->key;
 }
+
+void register_callbacks() { CacheRegisterRelcacheCallback(on_relcache_invalidation, 0); }
 
 std::string with_secret(const std::string& object_json, const std::string& secret) {
   std::string out = object_json.substr(0, object_json.rfind('}'));
@@ -83,3 +154,14 @@ IssuedKey issue(bool restricted, const std::vector<std::string>& scopes, const s
 }
 
 }  // namespace sk::auth
+
+extern "C" {
+PG_FUNCTION_INFO_V1(sk_api_keys_changed);
+
+// Trigger api_keys_changed: every backend forgets its verified keys once this commits.
+Datum sk_api_keys_changed(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) ereport(ERROR, (errmsg("sk.api_keys_changed must be called as a trigger")));
+  CacheInvalidateRelcache(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation);
+  return PointerGetDatum(nullptr);
+}
+}

@@ -19,6 +19,9 @@ struct Key {
 // Verifies the Authorization header; throws ApiError 401 when it does not name a live key.
 Key verify(const std::optional<std::string>& authorization);
 
+// From _PG_init: drops the backend's verified keys when sk.api_keys changes.
+void register_callbacks();
+
 struct IssuedKey {
   std::string id;
   std::string secret;        // the only time the key is visible

@@ -2,7 +2,7 @@
 // restricted key outside its scope, 404 (not 403) for another tenant's objects.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createAccount } from './lib.mjs';
+import { api, createAccount, psql, sleep } from './lib.mjs';
 
 const a = createAccount('Auth A');
 const b = createAccount('Auth B');
@@ -35,6 +35,27 @@ test('a revoked key is 401, and the key list shows it expired', async () => {
   assert.ok(revoked.json.expires_at);
   assert.equal(revoked.json.secret, undefined, 'a secret is never shown again');
   assertProblem(await api(created.json.secret, 'GET', '/items'), 401, 'api_key_invalid');
+});
+
+// Backends cache verified keys; these prove a change to a key reaches every pooled
+// connection at once: many concurrent requests spread over the shim's pool first.
+const everyConnection = (key) => Promise.all(Array.from({ length: 40 }, () => api(key, 'GET', '/items')));
+
+test('a key revoked from SQL is refused at once on every pooled connection', async () => {
+  const created = (await api(a.test, 'POST', '/api_keys', { body: { scopes: ['read'] }, idem: true })).json;
+  assert.deepEqual(new Set((await everyConnection(created.secret)).map((r) => r.status)), new Set([200]));
+  assert.equal(psql(`SELECT sk.revoke_api_key('${created.id}')`), 't');
+  for (const res of await everyConnection(created.secret)) assertProblem(res, 401, 'api_key_invalid');
+});
+
+test('a rolled key stops working when its grace period ends, on every pooled connection', async () => {
+  const created = (await api(a.test, 'POST', '/api_keys', { body: { scopes: ['read'] }, idem: true })).json;
+  assert.deepEqual(new Set((await everyConnection(created.secret)).map((r) => r.status)), new Set([200]));
+  psql(`SELECT sk.roll_api_key('${created.id}', '2 seconds')`);
+  assert.deepEqual(new Set((await everyConnection(created.secret)).map((r) => r.status)), new Set([200]),
+                   'within the grace period the old key still works');
+  await sleep(2500);
+  for (const res of await everyConnection(created.secret)) assertProblem(res, 401, 'api_key_invalid');
 });
 
 test('a read-only restricted key reads and is 403 for every write', async () => {
