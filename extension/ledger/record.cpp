@@ -1,6 +1,8 @@
 // Writing a posting: the log rows, the balance cache and the item states in one
 // set-based statement (one SPI round however many legs), then the events of the
 // outbox in the same transaction.
+#include <tuple>
+
 #include "ledger/books.hpp"
 #include "ledger/ledger.hpp"
 #include "pg/spi.hpp"
@@ -14,39 +16,35 @@ using json::Value;
 Value opt(const std::optional<std::string>& s) { return s ? Value::string(*s) : Value::null(); }
 
 // The statement time is taken once, after the locks were granted, and never earlier
-// than the item's previous movement: per item, created_at follows seq, so ?as_of= cuts
-// the log exactly where the items' histories were at that instant.
+// than the item's previous movement ($2, the latest last_movement_at of the items): per
+// item, created_at follows seq, so ?as_of= cuts the log exactly where the items'
+// histories were at that instant.
+//
+// Balance deltas ($3) and final item states ($4) are summed in C++ from the legs, so the
+// statement needs no grouping, and item_stock is reached through its key ($5): its cost
+// follows the size of the posting, never the size of the catalogue.
 const char* kRecord = R"SQL(
-WITH legs AS MATERIALIZED (
-  SELECT * FROM ROWS FROM (json_to_recordset($1::json) AS (
-    i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
-    lot text, lots json, trf text, rev text, ref text, md jsonb)) WITH ORDINALITY AS x(
-    item_id, location_id, type, qty, reason, unit_cost, seq, on_hand_after, wac_after,
-    lot_id, lots, transfer_id, reverses, reference, metadata, ord)
-), at AS MATERIALIZED (
-  SELECT greatest(clock_timestamp(), (SELECT max(t::timestamptz) FROM json_array_elements_text($2::json) t)) AS t
-), ins AS (
+WITH at AS MATERIALIZED (SELECT greatest(clock_timestamp(), $2::timestamptz) AS t),
+ins AS (
   INSERT INTO sk.movements (item_id, location_id, type, qty, reason, unit_cost, lot_id, lots, transfer_id, reverses,
                             reference, metadata, seq, on_hand_after, wac_after, created_at)
-  SELECT l.item_id, l.location_id, l.type, l.qty, l.reason, l.unit_cost, l.lot_id, l.lots, l.transfer_id, l.reverses,
-         l.reference, coalesce(l.metadata, '{}'), l.seq, l.on_hand_after, l.wac_after, at.t
-    FROM legs l CROSS JOIN at ORDER BY l.ord
-  RETURNING id, item_id, seq, sk.movement_object(movements)::text AS object
+  SELECT l.i, l.l, l.t, l.q, l.r, l.c, l.lot, l.lots, l.trf, l.rev, l.ref, coalesce(l.md, '{}'), l.s, l.oh, l.w, at.t
+    FROM ROWS FROM (json_to_recordset($1::json) AS (
+           i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
+           lot text, lots json, trf text, rev text, ref text, md jsonb)) WITH ORDINALITY AS l
+   CROSS JOIN at ORDER BY l.ordinality
+  RETURNING item_id, seq, sk.movement_object(movements)::text AS object
 ), bal AS (
   INSERT INTO sk.stock_balances AS b (item_id, location_id, lot_id, on_hand, updated_at)
-  SELECT l.item_id, l.location_id, a.lot_id, sum(coalesce(a.qty, l.qty)), max(at.t)
-    FROM legs l CROSS JOIN at LEFT JOIN LATERAL json_to_recordset(l.lots) AS a(lot_id text, qty numeric) ON true
-   GROUP BY 1, 2, 3
+  SELECT x.i, x.l, x.lot, x.q, at.t FROM json_to_recordset($3::json) AS x(i text, l text, lot text, q numeric) CROSS JOIN at
   ON CONFLICT ON CONSTRAINT stock_balances_key
   DO UPDATE SET on_hand = b.on_hand + excluded.on_hand, updated_at = excluded.updated_at
 ), st AS (
-  UPDATE sk.item_stock s
-     SET on_hand = x.on_hand_after, wac = x.wac_after, last_seq = x.seq, last_movement_at = at.t
-    FROM (SELECT DISTINCT ON (l.item_id) l.item_id, l.on_hand_after, l.wac_after, l.seq
-            FROM legs l ORDER BY l.item_id, l.seq DESC) x CROSS JOIN at
-   WHERE s.item_id = x.item_id
+  UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = at.t
+    FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint) CROSS JOIN at
+   WHERE s.item_id = ANY ($5::text[]) AND s.item_id = x.i
 )
-SELECT ins.item_id, ins.seq::text, ins.object FROM ins ORDER BY ins.id
+SELECT item_id, seq::text, object FROM ins
 )SQL";
 
 // One leg as a compact JSON object: short keys and no nulls, since a batch sends 2000 of
@@ -88,17 +86,58 @@ std::string stock_after(const std::vector<Leg>& legs, size_t k) {
                          {legs[k].item_id, std::to_string(legs[k].seq)});
 }
 
+// What the posting adds to each balance (item, location, lot or none), summed.
+Value balance_deltas(const std::vector<Leg>& legs) {
+  std::map<std::tuple<std::string, std::string, std::optional<std::string>>, dec::Num> sums;
+  auto add = [&](const Leg& leg, const std::optional<std::string>& lot, dec::Num qty) {
+    auto [it, fresh] = sums.try_emplace({leg.item_id, *leg.location_id, lot}, qty);
+    if (!fresh) it->second = dec::add(it->second, qty);
+  };
+  for (const auto& leg : legs) {
+    if (leg.lots.empty()) add(leg, std::nullopt, leg.qty);
+    for (const auto& a : leg.lots) add(leg, a.lot_id, a.qty);
+  }
+  Value out = Value::array();
+  for (const auto& [key, qty] : sums)
+    out.push(Value::object({{"i", Value::string(std::get<0>(key))},
+                            {"l", Value::string(std::get<1>(key))},
+                            {"lot", opt(std::get<2>(key))},
+                            {"q", Value::number(dec::str(qty))}}));
+  return out;
+}
+
+// Each item's state after its last leg.
+Value item_states(const std::vector<Leg>& legs, std::vector<std::string>* item_ids) {
+  std::map<std::string, const Leg*> last;
+  for (const auto& leg : legs) {
+    const Leg*& l = last[leg.item_id];
+    if (!l || leg.seq > l->seq) l = &leg;
+  }
+  Value out = Value::array();
+  for (const auto& [item, leg] : last) {
+    item_ids->push_back(item);
+    out.push(Value::object({{"i", Value::string(item)},
+                            {"oh", Value::number(dec::str(leg->on_hand_after))},
+                            {"w", Value::number(dec::str(leg->wac_after))},
+                            {"s", Value::number(std::to_string(leg->seq))}}));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books,
                                 const std::vector<std::pair<std::string, size_t>>& crossings) {
   Value rows = Value::array();
   for (const auto& leg : legs) rows.push(leg_json(leg));
-  Value floors = Value::array();
+  // RFC 3339 UTC text of one width: the latest sorts last.
+  pg::Text floor;
   for (const auto& [_, item] : books.items)
-    if (item.last_movement_at) floors.push(Value::string(*item.last_movement_at));
+    if (item.last_movement_at && (!floor || *item.last_movement_at > *floor)) floor = item.last_movement_at;
+  std::vector<std::string> item_ids;
+  Value states = item_states(legs, &item_ids);
 
-  auto result = pg::exec(kRecord, {rows.dump(), floors.dump()});
+  auto result = pg::exec(kRecord, {rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), pg::text_array(item_ids)});
   std::map<std::pair<std::string, int64_t>, size_t> leg_of;
   for (size_t k = 0; k < legs.size(); ++k) leg_of[{legs[k].item_id, legs[k].seq}] = k;
   std::vector<std::string> objects(legs.size());

@@ -10,12 +10,6 @@
 namespace sk::ledger {
 namespace {
 
-json::Value string_array(const std::vector<std::string>& values) {
-  json::Value a = json::Value::array();
-  for (const auto& v : values) a.push(json::Value::string(v));
-  return a;
-}
-
 std::optional<dec::Num> num_or_null(const pg::Text& t) {
   if (!t) return std::nullopt;
   return dec::parse(*t);
@@ -23,9 +17,9 @@ std::optional<dec::Num> num_or_null(const pg::Text& t) {
 
 const char* kLockItems =
     "SELECT i.id, i.track_lots::text, (i.negative_stock = 'reject')::text, (i.archived_at IS NOT NULL)::text, "
-    "i.reorder_point::text, s.on_hand::text, s.wac::text, s.last_seq::text, s.last_movement_at::text "
+    "i.reorder_point::text, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at) "
     "FROM sk.items i JOIN sk.item_stock s ON s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id "
-    "WHERE i.id = ANY (ARRAY(SELECT json_array_elements_text($1::json))) ORDER BY i.id FOR UPDATE OF s";
+    "WHERE i.id = ANY ($1::text[]) ORDER BY i.id FOR UPDATE OF s";
 
 void resolve_locations(std::vector<Leg>& legs, Books& books) {
   std::set<std::string> wanted;
@@ -33,8 +27,8 @@ void resolve_locations(std::vector<Leg>& legs, Books& books) {
     if (leg.location_id) wanted.insert(*leg.location_id);
   auto rows = pg::exec(
       "SELECT l.id, l.is_default::text, current_date::text FROM sk.locations l "
-      "WHERE l.is_default OR l.id = ANY (ARRAY(SELECT json_array_elements_text($1::json)))",
-      {string_array({wanted.begin(), wanted.end()}).dump()});
+      "WHERE l.is_default OR l.id = ANY ($1::text[])",
+      {pg::text_array({wanted.begin(), wanted.end()})});
   std::set<std::string> found;
   for (const auto& row : rows.rows) {
     found.insert(row.text(0));
@@ -85,8 +79,8 @@ void resolve_lots(std::vector<Leg>& legs, Books& books) {
   if (!lot_ids.empty()) {
     auto rows = pg::exec(
         "SELECT l.id, l.item_id, l.expires_on::text FROM sk.lots l "
-        "WHERE l.id = ANY (ARRAY(SELECT json_array_elements_text($1::json)))",
-        {string_array(lot_ids).dump()});
+        "WHERE l.id = ANY ($1::text[])",
+        {pg::text_array(lot_ids)});
     std::map<std::string, std::string> lot_item;
     for (const auto& row : rows.rows) {
       lot_item[row.text(0)] = row.text(1);
@@ -156,13 +150,13 @@ void load_balances(const std::vector<Leg>& legs, Books& books) {
 std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item_ids,
                                             const std::map<std::string, std::string>& param_for_item) {
   std::set<std::string> unique(item_ids.begin(), item_ids.end());
-  std::string ids = string_array({unique.begin(), unique.end()}).dump();
+  std::string ids = pg::text_array({unique.begin(), unique.end()});
   auto rows = pg::exec(kLockItems, {ids});
   if (rows.rows.size() < unique.size()) {
     // First movement of an item: its state row is created here, in id order.
     pg::exec(
         "INSERT INTO sk.item_stock (item_id) SELECT i.id FROM sk.items i "
-        "WHERE i.id = ANY (ARRAY(SELECT json_array_elements_text($1::json))) ORDER BY i.id ON CONFLICT DO NOTHING",
+        "WHERE i.id = ANY ($1::text[]) ORDER BY i.id ON CONFLICT DO NOTHING",
         {ids});
     rows = pg::exec(kLockItems, {ids});
   }

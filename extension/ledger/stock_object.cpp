@@ -14,21 +14,6 @@
 namespace sk::ledger {
 namespace {
 
-// {"a","b"}: a text[] literal, every element quoted so any text survives.
-std::string text_array(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (const auto& v : values) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
 // RLS binds every statement to the verified tenant. Numbers are formatted by the same
 // SQL helpers the other renderers use (sk.qty_text, sk.cost_text, sk.money_text).
 constexpr const char* kItems = R"SQL(
@@ -116,7 +101,7 @@ std::string locations_json(const std::map<std::string, dec::Num>& by_location) {
 std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids) {
   std::map<std::string, std::string> out;
   if (item_ids.empty()) return out;
-  const std::string ids = text_array(item_ids);
+  const std::string ids = pg::text_array(item_ids);
   auto items = pg::exec(kItems, {ids});
   if (items.empty()) return out;
 
@@ -133,7 +118,7 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
   }
   std::map<std::string, Lot> lots;
   if (!lot_ids.empty())
-    for (const auto& row : pg::exec(kLots, {text_array(lot_ids)}).rows) lots[row.text(0)] = Lot{row.text(1), row[2]};
+    for (const auto& row : pg::exec(kLots, {pg::text_array(lot_ids)}).rows) lots[row.text(0)] = Lot{row.text(1), row[2]};
 
   static const Split kNone;
   for (const auto& row : items.rows) {

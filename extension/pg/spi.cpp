@@ -50,6 +50,20 @@ SPIPlanPtr prepare(const std::string& sql, int nargs) {
 
 }  // namespace
 
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const auto& v : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 uintptr_t text_datum(const std::string& s) {
   void* mem = palloc_extended(VARHDRSZ + s.size(), MCXT_ALLOC_NO_OOM);
   if (!mem) throw std::bad_alloc();

@@ -39,6 +39,10 @@ struct Result {
 // so it is safe to call with C++ objects alive.
 uintptr_t text_datum(const std::string& s);
 
+// {"a","b"}: a text[] literal (for `= ANY ($1::text[])`), every element quoted so any
+// text survives. An index scan takes such an array directly, without an InitPlan.
+std::string text_array(const std::vector<std::string>& values);
+
 // Runs a prepared statement. `sql` is both the statement and its cache key.
 Result exec(const std::string& sql, const std::vector<Text>& params = {});
 // Convenience: first column of the first row, nullopt when there is no row.
