@@ -63,31 +63,42 @@ Value parse_query(const api::RouteSpec& spec, const std::optional<std::string>& 
   return out;
 }
 
-Value parse_body(const api::RouteSpec& spec, const std::optional<std::string>& body) {
+bool blank(const std::optional<std::string>& body) {
+  return !body || body->find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+// The body parsed once: for the idempotency hash and for the handler.
+struct ParsedBody {
+  std::optional<Value> value;  // nullopt: blank, or not JSON (then `error` says why)
+  std::string error;
+};
+
+ParsedBody parse_json_body(const std::optional<std::string>& body) {
+  ParsedBody out;
+  if (blank(body)) return out;
+  json::ParseError err;
+  out.value = json::parse(*body, &err);
+  if (!out.value) out.error = err.message;
+  return out;
+}
+
+// Takes the parsed value (it becomes the call's body).
+Value validate_body(const api::RouteSpec& spec, const std::optional<std::string>& body, ParsedBody& parsed) {
   if (!spec.body) {
-    if (body && body->find_first_not_of(" \t\r\n") != std::string::npos && *body != "{}")
+    if (!blank(body) && *body != "{}")
       api::fail(400, "parameter_unknown", "This operation takes no request body.");
     return Value::null();
   }
-  Value v = Value::object();
-  if (body && body->find_first_not_of(" \t\r\n") != std::string::npos) {
-    json::ParseError err;
-    auto parsed = json::parse(*body, &err);
-    if (!parsed) api::fail(400, "body_invalid_json", "The request body is not valid JSON: " + err.message + ".");
-    v = std::move(*parsed);
-  }
+  if (!blank(body) && !parsed.value) api::fail(400, "body_invalid_json", "The request body is not valid JSON: " + parsed.error + ".");
+  Value v = parsed.value ? std::move(*parsed.value) : Value::object();
   if (auto issue = schema::validate(spec.body, v)) api::fail(400, issue->code, issue->detail, issue->param);
   return v;
 }
 
 // What makes two requests "the same" for an Idempotency-Key: method, path, query and
 // the body in canonical form (key order and whitespace do not matter).
-std::string request_hash(const Request& req) {
-  std::string canonical;
-  if (req.body) {
-    auto parsed = json::parse(*req.body);
-    canonical = parsed ? parsed->dump(true) : *req.body;
-  }
+std::string request_hash(const Request& req, const ParsedBody& body) {
+  std::string canonical = body.value ? body.value->dump(true) : req.body.value_or("");
   return crypto::sha256_hex(req.method + "\n" + req.path + "\n" + req.query.value_or("") + "\n" + canonical);
 }
 
@@ -139,12 +150,14 @@ Response handle(const Request& req) {
 
   idempotency::check_key(req.idempotency_key);
   const std::string& key = *req.idempotency_key;
-  if (auto replay = idempotency::claim(key, req.request_hash ? *req.request_hash : request_hash(req))) return *replay;
+  ParsedBody body = parse_json_body(req.body);
+  if (auto replay = idempotency::claim(key, req.request_hash ? *req.request_hash : request_hash(req, body))) return *replay;
 
   Response response;
   try {
     pg::in_subtransaction([&] {
-      api::Call call{spec, req.path, m.id, parse_query(spec, req.query), parse_body(spec, req.body), req.request_id};
+      api::Call call{spec, req.path, m.id, parse_query(spec, req.query), validate_body(spec, req.body, body),
+                     req.request_id};
       response = route.handler(call);
     });
   } catch (const ApiError& e) {
