@@ -14,13 +14,15 @@ void check_key(const std::optional<std::string>& key) {
     api::fail(400, "idempotency_key_invalid", "The Idempotency-Key must be 1 to 255 printable ASCII characters.");
 }
 
-std::optional<api::Response> claim(const std::string& key, const std::string& request_hash) {
-  auto inserted = pg::exec(
-      "INSERT INTO sk.idempotency_keys (key, request_hash) VALUES ($1, decode($2, 'hex')) "
-      "ON CONFLICT DO NOTHING RETURNING 1",
-      {key, request_hash});
-  if (!inserted.empty()) return std::nullopt;
+bool store(const std::string& key, const std::string& request_hash, const api::Response& response) {
+  return !pg::exec(
+              "INSERT INTO sk.idempotency_keys (key, request_hash, status, content_type, body) "
+              "VALUES ($1, decode($2, 'hex'), $3::integer, $4, $5) ON CONFLICT DO NOTHING RETURNING 1",
+              {key, request_hash, std::to_string(response.status), response.content_type, response.body})
+              .empty();
+}
 
+api::Response replay(const std::string& key, const std::string& request_hash) {
   // The conflicting row is committed (the insert waited for its transaction), so a
   // fresh statement sees it with its response.
   auto r = pg::exec(
@@ -32,11 +34,6 @@ std::optional<api::Response> claim(const std::string& key, const std::string& re
     api::fail(409, "idempotency_key_reused",
               "This Idempotency-Key was already used with a different request (method, path or body).");
   return api::Response{std::stoi(row.text(1)), row.text(2), row.text(3), true};
-}
-
-void record(const std::string& key, const api::Response& response) {
-  pg::exec("UPDATE sk.idempotency_keys SET status = $2::integer, content_type = $3, body = $4 WHERE key = $1",
-           {key, std::to_string(response.status), response.content_type, response.body});
 }
 
 uint64_t prune() {

@@ -151,15 +151,25 @@ Response handle(const Request& req) {
   idempotency::check_key(req.idempotency_key);
   const std::string& key = *req.idempotency_key;
   ParsedBody body = parse_json_body(req.body);
-  if (auto replay = idempotency::claim(key, req.request_hash ? *req.request_hash : request_hash(req, body))) return *replay;
+  const std::string hash = req.request_hash ? *req.request_hash : request_hash(req, body);
 
+  // The handler runs first and its response is stored with the key in its own
+  // subtransaction. When the key is already taken (a retry, or a concurrent request
+  // that won: the insert waits for it on the unique index), everything the handler did
+  // is rolled back and the stored response replayed. A 4xx rolls the handler back and
+  // is stored in the outer transaction.
+  struct KeyTaken {};
   Response response;
   try {
     pg::in_subtransaction([&] {
       api::Call call{spec, req.path, m.id, parse_query(spec, req.query), validate_body(spec, req.body, body),
                      req.request_id};
       response = route.handler(call);
+      if (!idempotency::store(key, hash, response)) throw KeyTaken{};
     });
+    return response;
+  } catch (const KeyTaken&) {
+    return idempotency::replay(key, hash);
   } catch (const ApiError& e) {
     response = problem(e, req.request_id);
   } catch (const pg::PgError& e) {
@@ -167,7 +177,7 @@ Response handle(const Request& req) {
     if (!mapped) throw;
     response = problem(*mapped, req.request_id);
   }
-  idempotency::record(key, response);
+  if (!idempotency::store(key, hash, response)) return idempotency::replay(key, hash);
   return response;
 }
 

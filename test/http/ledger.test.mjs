@@ -40,6 +40,35 @@ test('the seed request works as is and is idempotent', async () => {
   assert.equal(missingKey.json.code, 'idempotency_key_missing');
 });
 
+test('a retried sale replays its success even where running it again would now fail', async () => {
+  const it = await item(acct.test, { sku: 'RETRY-STRICT', name: 'Strict', negative_stock: 'reject' });
+  assert.equal((await move(acct.test, { item_id: it.id, qty: 3, type: 'receipt', unit_cost: '2.00' })).status, 200);
+  const sale = { item_id: it.id, qty: -3, type: 'sale' };
+  const first = await move(acct.test, sale, 'strict-sale-1');
+  assert.equal(first.status, 200, first.text);
+  const retry = await move(acct.test, sale, 'strict-sale-1');
+  assert.equal(retry.status, 200, 'not 409 insufficient_stock: the stored response is replayed');
+  assert.equal(retry.text, first.text);
+  assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+  const other = await move(acct.test, sale, 'strict-sale-2');
+  assert.equal(other.status, 409, 'a new key does run again, and the stock is gone');
+  assert.equal(other.json.code, 'insufficient_stock');
+});
+
+test('20 concurrent identical movement requests record exactly one movement', async () => {
+  const it = await item(acct.test, { sku: 'RETRY-RACE', name: 'Race' });
+  const body = { item_id: it.id, qty: 5, type: 'receipt', unit_cost: '1.50' };
+  const results = await Promise.all(Array.from({ length: 20 }, () => move(acct.test, body, 'race-receipt-1')));
+  assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
+  assert.equal(new Set(results.map((r) => r.text)).size, 1, 'every response is the one stored');
+  assert.equal(results.filter((r) => r.headers.get('idempotent-replayed') !== 'true').length, 1);
+  const list = await api(acct.test, 'GET', '/movements', { query: { item_id: it.id } });
+  assert.equal(list.json.data.length, 1);
+  assert.equal((await api(acct.test, 'GET', `/items/${it.id}/stock`)).json.on_hand, '5');
+  const events = psql(`SELECT count(*) FROM sk.events WHERE account_id = '${acct.id}' AND type = 'movement.recorded' AND data->'object'->>'item_id' = '${it.id}'`);
+  assert.equal(events, '1', 'one movement.recorded event');
+});
+
 test('movements: types, signs, transfer legs, retrieval, list filters and pagination', async () => {
   const it = await item(acct.test, { sku: 'MOV-1', name: 'Bolt', reorder_point: '2' });
   const loc = (await api(acct.test, 'POST', '/locations', { body: { name: 'Annex', code: 'ANX' }, idem: true })).json;
