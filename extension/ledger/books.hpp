@@ -31,8 +31,8 @@ void resolve(std::vector<Leg>& legs, Books& books);
 // crossings as (event type, leg index).
 std::vector<std::pair<std::string, size_t>> apply(std::vector<Leg>& legs, Books& books);
 
-// Writes the log rows, the balance cache and the item states in one statement, then the
-// events. Returns each leg's movement object.
+// Writes the log rows, the balance cache, the item states and the movement.recorded
+// events in one statement, then the threshold events. Returns each leg's movement object.
 std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books,
                                 const std::vector<std::pair<std::string, size_t>>& crossings);
 

@@ -1,6 +1,6 @@
-// Writing a posting: the log rows, the balance cache and the item states in one
-// set-based statement (one SPI round however many legs), then the events of the
-// outbox in the same transaction.
+// Writing a posting: the log rows, the balance cache, the item states and the
+// movement.recorded events with their deliveries in one set-based statement (one SPI
+// round however many legs); threshold events follow in the same transaction.
 #include <tuple>
 
 #include "ledger/books.hpp"
@@ -33,7 +33,15 @@ ins AS (
            i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
            lot text, lots json, trf text, rev text, ref text, md jsonb)) WITH ORDINALITY AS l
    CROSS JOIN at ORDER BY l.ordinality
-  RETURNING item_id, seq, sk.movement_object(movements)::text AS object
+  RETURNING id, item_id, seq, sk.movement_object(movements) AS object
+), ev AS (
+  INSERT INTO sk.events (type, data)
+  SELECT 'movement.recorded', sk.event_data(ins.object) FROM ins ORDER BY ins.id
+  RETURNING id, type
+), dl AS (
+  INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)
+  SELECT s.endpoint_id, ev.id FROM ev CROSS JOIN LATERAL sk.subscribers(ev.type) s
+  RETURNING 1
 ), bal AS (
   INSERT INTO sk.stock_balances AS b (item_id, location_id, lot_id, on_hand, updated_at)
   SELECT x.i, x.l, x.lot, x.q, at.t FROM json_to_recordset($3::json) AS x(i text, l text, lot text, q numeric) CROSS JOIN at
@@ -44,7 +52,7 @@ ins AS (
     FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint) CROSS JOIN at
    WHERE s.item_id = ANY ($5::text[]) AND s.item_id = x.i
 )
-SELECT item_id, seq::text, object FROM ins
+SELECT item_id, seq::text, object::text, (SELECT count(*) FROM dl)::text FROM ins
 )SQL";
 
 // One leg as a compact JSON object: short keys and no nulls, since a batch sends 2000 of
@@ -143,7 +151,7 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
   std::vector<std::string> objects(legs.size());
   for (auto& row : result.rows) objects.at(leg_of.at({row.text(0), std::stoll(row.text(1))})) = row.text(2);
 
-  events::emit_many("movement.recorded", objects);
+  if (!result.rows.empty()) events::deliveries_written(std::stoull(result.rows[0].text(3)));
   for (const auto& [type, k] : crossings) events::emit(type, stock_after(legs, k));
   return objects;
 }

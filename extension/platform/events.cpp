@@ -1,5 +1,6 @@
 #include "platform/events.hpp"
 
+#include "pg/postgres.hpp"
 #include "pg/spi.hpp"
 #include "webhooks/worker.hpp"
 
@@ -21,18 +22,39 @@ void emit_many(const std::string& type, const std::vector<std::string>& object_j
   auto deliveries = pg::exec_value(
       "WITH e AS ("
       "  INSERT INTO sk.events (type, data)"
-      "  SELECT $1, ('{\"object\":' || o.value || '}')::json"
+      "  SELECT $1, sk.event_data(o.value::json)"
       "    FROM string_to_table($2, E'\\n') WITH ORDINALITY AS o(value, n) ORDER BY o.n"
       "  RETURNING id, type"
       "), d AS ("
       "  INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)"
-      "  SELECT w.id, e.id FROM e JOIN sk.webhook_endpoints w"
-      "    ON w.status = 'enabled' AND w.deleted_at IS NULL"
-      "   AND (w.enabled_events = '{*}' OR e.type = ANY (w.enabled_events))"
+      "  SELECT s.endpoint_id, e.id FROM e CROSS JOIN LATERAL sk.subscribers(e.type) s"
       "  RETURNING 1"
       ") SELECT count(*) FROM d",
       {type, lines});
-  if (deliveries && *deliveries != "0") webhooks::wake_worker_at_commit();
+  deliveries_written(std::stoull(deliveries.value_or("0")));
+}
+
+void deliveries_written(uint64_t count) {
+  if (count > 0) webhooks::wake_worker_at_commit();
 }
 
 }  // namespace sk::events
+
+extern "C" {
+PG_FUNCTION_INFO_V1(sk_event_data);
+
+// sk.event_data(object json): '{"object":' || object || '}'. The argument is json, so
+// already valid; wrapping it keeps it valid without a second parse.
+Datum sk_event_data(PG_FUNCTION_ARGS) {
+  static constexpr char kOpen[] = "{\"object\":";
+  text* object = PG_GETARG_TEXT_PP(0);
+  size_t n = VARSIZE_ANY_EXHDR(object);
+  size_t open = sizeof kOpen - 1;
+  text* out = static_cast<text*>(palloc(VARHDRSZ + open + n + 1));
+  SET_VARSIZE(out, VARHDRSZ + open + n + 1);
+  memcpy(VARDATA(out), kOpen, open);
+  memcpy(VARDATA(out) + open, VARDATA_ANY(object), n);
+  VARDATA(out)[open + n] = '}';
+  PG_RETURN_TEXT_P(out);
+}
+}
