@@ -359,9 +359,24 @@ BEGIN ATOMIC
      AND (w.enabled_events = '{*}' OR event_type = ANY (w.enabled_events));
 END;
 
+-- An endpoint that will not receive its queue (disabled by PATCH or DELETE, or by the
+-- worker after 410 Gone): the queued deliveries become dead letters, replayable once it
+-- is enabled again. A send in flight loses its lease; its result only counts if it
+-- succeeded (see the worker). One rule for the API and the worker.
+CREATE FUNCTION sk.stop_queued_deliveries(account_id text, livemode boolean, endpoint_id text, reason text)
+RETURNS void LANGUAGE sql
+BEGIN ATOMIC
+  UPDATE sk.webhook_deliveries d
+     SET status = 'dead', next_attempt_at = NULL, lease_until = NULL, lease_owner = NULL, last_error = reason,
+         updated_at = now()
+   WHERE d.account_id = stop_queued_deliveries.account_id AND d.livemode = stop_queued_deliveries.livemode
+     AND d.endpoint_id = stop_queued_deliveries.endpoint_id AND d.status IN ('pending', 'retrying');
+END;
+
 GRANT EXECUTE ON FUNCTION sk.webhook_endpoint_object(sk.webhook_endpoints),
                           sk.webhook_delivery_object(sk.webhook_deliveries),
-                          sk.event_data(json), sk.subscribers(text) TO sk_owner;
+                          sk.event_data(json), sk.subscribers(text),
+                          sk.stop_queued_deliveries(text, boolean, text, text) TO sk_owner;
 -- Reporting roles see the delivery log, not the endpoints (which hold signing secrets).
 GRANT SELECT ON sk.webhook_deliveries, sk.webhook_attempts TO sk_reporting;
 

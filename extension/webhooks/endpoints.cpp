@@ -77,8 +77,7 @@ api::Response create_endpoint(const api::Call& call) {
 // What is still queued for an endpoint that stops receiving becomes a dead letter: the
 // worker never sends it, and a replay can queue it again once the endpoint is enabled.
 void stop_queued(const std::string& endpoint_id, const std::string& reason) {
-  pg::exec("UPDATE sk.webhook_deliveries SET status = 'dead', next_attempt_at = NULL, last_error = $2, "
-           "updated_at = now() WHERE endpoint_id = $1 AND status IN ('pending', 'retrying')",
+  pg::exec("SELECT sk.stop_queued_deliveries(sk.current_account(), sk.current_livemode(), $1, $2)",
            {endpoint_id, reason});
 }
 

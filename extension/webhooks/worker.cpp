@@ -185,16 +185,17 @@ void record(const std::vector<Claimed>& claimed, const std::vector<Outcome>& out
         "    next_attempt_at = CASE WHEN r.status = 'retrying' THEN now() + r.delay_ms * interval '1 ms' END, "
         "    lease_until = NULL, lease_owner = NULL, last_status_code = r.status_code, last_error = r.error, "
         "    updated_at = now() "
-        "  FROM r WHERE (d.account_id, d.livemode, d.id) = (r.account_id, r.livemode, r.id)",
+        "  FROM r WHERE (d.account_id, d.livemode, d.id) = (r.account_id, r.livemode, r.id) "
+        // Stopped while in flight (its endpoint was disabled): it stays a dead letter
+        // unless this very attempt delivered it.
+        "   AND (d.status <> 'dead' OR r.status = 'succeeded')",
         {rows.dump()});
     if (!gone.items().empty())
       pg::exec(
           "WITH g AS (SELECT * FROM json_to_recordset($1::json) AS x(account_id text, livemode boolean, id text)), "
           "off AS (UPDATE sk.webhook_endpoints w SET status = 'disabled', disabled_reason = 'The endpoint answered 410 Gone.', "
           "    updated_at = now() FROM g WHERE (w.account_id, w.livemode, w.id) = (g.account_id, g.livemode, g.id)) "
-          "UPDATE sk.webhook_deliveries d SET status = 'dead', next_attempt_at = NULL, last_error = 'endpoint disabled', "
-          "    updated_at = now() FROM g WHERE (d.account_id, d.livemode, d.endpoint_id) = (g.account_id, g.livemode, g.id) "
-          "   AND d.status IN ('pending', 'retrying') AND d.lease_until IS NULL",
+          "SELECT sk.stop_queued_deliveries(g.account_id, g.livemode, g.id, 'endpoint disabled') FROM g",
           {gone.dump()});
   });
 }
