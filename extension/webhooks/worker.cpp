@@ -181,14 +181,17 @@ void record(const std::vector<Claimed>& claimed, const std::vector<Outcome>& out
         "    status text, delay_ms bigint)), "
         "a AS (INSERT INTO sk.webhook_attempts SELECT account_id, livemode, id, attempt, "
         "    to_timestamp(attempted_at_ms / 1000.0), status_code, error, latency_ms, excerpt FROM r) "
-        "UPDATE sk.webhook_deliveries d SET status = r.status, attempt_count = r.attempt, tries = d.tries + 1, "
-        "    next_attempt_at = CASE WHEN r.status = 'retrying' THEN now() + r.delay_ms * interval '1 ms' END, "
-        "    lease_until = NULL, lease_owner = NULL, last_status_code = r.status_code, last_error = r.error, "
+        // A delivery stopped while in flight (its endpoint was disabled: status dead)
+        // stays a dead letter, with the reason it was stopped, unless this very attempt
+        // delivered it. SET expressions read the row as it was before the update.
+        "UPDATE sk.webhook_deliveries d SET attempt_count = r.attempt, tries = d.tries + 1, "
+        "    status = CASE WHEN d.status = 'dead' AND r.status <> 'succeeded' THEN 'dead' ELSE r.status END, "
+        "    next_attempt_at = CASE WHEN r.status = 'retrying' AND d.status <> 'dead' "
+        "                           THEN now() + r.delay_ms * interval '1 ms' END, "
+        "    lease_until = NULL, lease_owner = NULL, last_status_code = r.status_code, "
+        "    last_error = CASE WHEN d.status = 'dead' AND r.status <> 'succeeded' THEN d.last_error ELSE r.error END, "
         "    updated_at = now() "
-        "  FROM r WHERE (d.account_id, d.livemode, d.id) = (r.account_id, r.livemode, r.id) "
-        // Stopped while in flight (its endpoint was disabled): it stays a dead letter
-        // unless this very attempt delivered it.
-        "   AND (d.status <> 'dead' OR r.status = 'succeeded')",
+        "  FROM r WHERE (d.account_id, d.livemode, d.id) = (r.account_id, r.livemode, r.id)",
         {rows.dump()});
     if (!gone.items().empty())
       pg::exec(

@@ -199,6 +199,28 @@ test('410 Gone disables the endpoint', async () => {
   }
 });
 
+test('disabling an endpoint while a send is in flight leaves that delivery a dead letter, not queued', async () => {
+  const acct = createAccount('Disabled in flight');
+  let release;
+  const answered = new Promise((r) => { release = r; });
+  const rx = await startReceiver(async () => { await answered; return 500; });
+  try {
+    const ep = await endpoint(acct.test, rx.url);
+    await createItem(acct.test, 'INFLIGHT-1');
+    await rx.waitFor((r) => r.length >= 1);  // the worker is waiting for the answer
+    const off = await api(acct.test, 'PATCH', `/webhook_endpoints/${ep.id}`, { body: { status: 'disabled' }, idem: true });
+    assert.equal(off.status, 200, off.text);
+    release();  // a 500, which would otherwise schedule a retry
+    const statuses = () => psql(`SELECT string_agg(status || ':' || attempt_count, ',') FROM sk.webhook_deliveries WHERE endpoint_id = '${ep.id}'`);
+    await eventually(() => statuses() === 'dead:1', 5000, 'the attempt to be recorded');
+    await sleep(300);
+    assert.equal(statuses(), 'dead:1', 'nothing is left pending or retrying for a disabled endpoint');
+  } finally {
+    release();
+    await rx.close();
+  }
+});
+
 test('an event type the endpoint did not enable is not sent', async () => {
   const acct = createAccount('Filtered');
   const rx = await startReceiver();
