@@ -484,8 +484,10 @@ CREATE TABLE sk.movements (
   created_at    timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (account_id, livemode, id)
 );
+-- An item's history: seq order, which is also id order (ids of an item's movements are
+-- issued above its previous one, sk.item_stock.last_movement_id), so this one index
+-- serves both, and lists by item page through it.
 CREATE UNIQUE INDEX movements_item_seq_key ON sk.movements (account_id, livemode, item_id, seq);
-CREATE INDEX movements_item_idx ON sk.movements (account_id, livemode, item_id, id);
 CREATE INDEX movements_transfer_idx ON sk.movements (account_id, livemode, transfer_id) WHERE transfer_id IS NOT NULL;
 CREATE UNIQUE INDEX movements_reverses_key ON sk.movements (account_id, livemode, reverses) WHERE reverses IS NOT NULL;
 
@@ -512,6 +514,7 @@ CREATE TABLE sk.item_stock (
   wac              numeric NOT NULL DEFAULT 0,
   last_seq         bigint NOT NULL DEFAULT 0,
   last_movement_at timestamptz,
+  last_movement_id text,
   PRIMARY KEY (account_id, livemode, item_id)
 ) WITH (fillfactor = 50);  -- every movement updates its item's row: room for HOT updates
 
@@ -735,9 +738,9 @@ BEGIN
     FROM sk.ledger_entries e GROUP BY 1, 2, 3, 4, 5;
   GET DIAGNOSTICS n = ROW_COUNT;
   DELETE FROM sk.item_stock;
-  INSERT INTO sk.item_stock (account_id, livemode, item_id, on_hand, wac, last_seq, last_movement_at)
+  INSERT INTO sk.item_stock (account_id, livemode, item_id, on_hand, wac, last_seq, last_movement_at, last_movement_id)
   SELECT m.account_id, m.livemode, m.item_id, sum(m.qty), (array_agg(m.wac_after ORDER BY m.seq DESC))[1],
-         max(m.seq), max(m.created_at)
+         max(m.seq), max(m.created_at), max(m.id)
     FROM sk.movements m GROUP BY 1, 2, 3;
   RETURN n;
 END

@@ -25,14 +25,18 @@ api::Response get_movement(const api::Call& call) {
 
 api::Response list_movements(const api::Call& call) {
   const auto& q = call.query;
-  return list::Query("sk.movement_object(m)::text", "sk.movements m", "m")
-      .where("m.item_id = ?", text_param(q, "item_id"))
+  auto item_id = text_param(q, "item_id");
+  list::Query query("sk.movement_object(m)::text", "sk.movements m", "m");
+  query.where("m.item_id = ?", item_id)
       .where("m.location_id = ?", text_param(q, "location_id"))
       .where("m.type = ?", text_param(q, "type"))
       .where("m.transfer_id = ?", text_param(q, "transfer_id"))
       .where("m.created_at >= ?::timestamptz", text_param(q, "created_gte"))
-      .where("m.created_at < ?::timestamptz", text_param(q, "created_lt"))
-      .run(call);
+      .where("m.created_at < ?::timestamptz", text_param(q, "created_lt"));
+  // One item's history pages along its (item, seq) index: seq sorts it as the ids do
+  // (the cursor is a movement of that item, as the previous page returned).
+  if (item_id) query.order_by("m.seq", "(SELECT c.seq FROM sk.movements c WHERE c.id = ?)");
+  return query.run(call);
 }
 
 std::vector<Allocation> allocations_of(const pg::Text& lots_json) {

@@ -79,6 +79,7 @@ struct ItemState {
   dec::Num on_hand, wac;
   int64_t last_seq = 0;
   std::optional<std::string> last_movement_at;  // RFC 3339 UTC, microseconds (sk.rfc3339)
+  std::optional<std::string> last_movement_id;  // the next movement's id must sort after it
 };
 std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item_ids,
                                             const std::map<std::string, std::string>& param_for_item);

@@ -6,6 +6,7 @@
 #include "ledger/books.hpp"
 #include "ledger/ledger.hpp"
 #include "pg/spi.hpp"
+#include "platform/ids.hpp"
 #include "platform/events.hpp"
 
 namespace sk::ledger {
@@ -26,11 +27,11 @@ Value opt(const std::optional<std::string>& s) { return s ? Value::string(*s) : 
 const char* kRecord = R"SQL(
 WITH at AS MATERIALIZED (SELECT greatest(clock_timestamp(), $2::timestamptz) AS t),
 ins AS (
-  INSERT INTO sk.movements (item_id, location_id, type, qty, reason, unit_cost, lot_id, lots, transfer_id, reverses,
+  INSERT INTO sk.movements (id, item_id, location_id, type, qty, reason, unit_cost, lot_id, lots, transfer_id, reverses,
                             reference, metadata, seq, on_hand_after, wac_after, created_at)
-  SELECT l.i, l.l, l.t, l.q, l.r, l.c, l.lot, l.lots, l.trf, l.rev, l.ref, coalesce(l.md, '{}'), l.s, l.oh, l.w, at.t
+  SELECT l.id, l.i, l.l, l.t, l.q, l.r, l.c, l.lot, l.lots, l.trf, l.rev, l.ref, coalesce(l.md, '{}'), l.s, l.oh, l.w, at.t
     FROM ROWS FROM (json_to_recordset($1::json) AS (
-           i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
+           id text, i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
            lot text, lots json, trf text, rev text, ref text, md jsonb)) WITH ORDINALITY AS l
    CROSS JOIN at ORDER BY l.ordinality
   RETURNING id, item_id, seq, sk.movement_object(movements) AS object
@@ -48,8 +49,8 @@ ins AS (
   ON CONFLICT ON CONSTRAINT stock_balances_key
   DO UPDATE SET on_hand = b.on_hand + excluded.on_hand, updated_at = excluded.updated_at
 ), st AS (
-  UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = at.t
-    FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint) CROSS JOIN at
+  UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = at.t, last_movement_id = x.m
+    FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint, m text) CROSS JOIN at
    WHERE s.item_id = ANY ($5::text[]) AND s.item_id = x.i
 )
 SELECT item_id, seq::text, object::text, (SELECT count(*) FROM dl)::text FROM ins
@@ -57,8 +58,9 @@ SELECT item_id, seq::text, object::text, (SELECT count(*) FROM dl)::text FROM in
 
 // One leg as a compact JSON object: short keys and no nulls, since a batch sends 2000 of
 // them through json_to_recordset (absent keys read as NULL).
-Value leg_json(const Leg& leg) {
+Value leg_json(const Leg& leg, const std::string& id) {
   Value v = Value::object({
+      {"id", Value::string(id)},
       {"i", Value::string(leg.item_id)},
       {"l", Value::string(*leg.location_id)},
       {"t", Value::string(leg.type)},
@@ -115,35 +117,51 @@ Value balance_deltas(const std::vector<Leg>& legs) {
 }
 
 // Each item's state after its last leg.
-Value item_states(const std::vector<Leg>& legs, std::vector<std::string>* item_ids) {
-  std::map<std::string, const Leg*> last;
-  for (const auto& leg : legs) {
-    const Leg*& l = last[leg.item_id];
-    if (!l || leg.seq > l->seq) l = &leg;
+Value item_states(const std::vector<Leg>& legs, const std::vector<std::string>& ids, std::vector<std::string>* item_ids) {
+  std::map<std::string, size_t> last;
+  for (size_t k = 0; k < legs.size(); ++k) {
+    auto [it, fresh] = last.try_emplace(legs[k].item_id, k);
+    if (!fresh && legs[k].seq > legs[it->second].seq) it->second = k;
   }
   Value out = Value::array();
-  for (const auto& [item, leg] : last) {
+  for (const auto& [item, k] : last) {
     item_ids->push_back(item);
     out.push(Value::object({{"i", Value::string(item)},
-                            {"oh", Value::number(dec::str(leg->on_hand_after))},
-                            {"w", Value::number(dec::str(leg->wac_after))},
-                            {"s", Value::number(std::to_string(leg->seq))}}));
+                            {"oh", Value::number(dec::str(legs[k].on_hand_after))},
+                            {"w", Value::number(dec::str(legs[k].wac_after))},
+                            {"s", Value::number(std::to_string(legs[k].seq))},
+                            {"m", Value::string(ids[k])}}));
   }
   return out;
+}
+
+// Movement ids in leg order, each above the previous movement of its item, so an item's
+// history sorts the same by id as by seq whichever backend recorded it.
+std::vector<std::string> movement_ids(const std::vector<Leg>& legs, const Books& books) {
+  std::map<std::string, std::optional<std::string>> floor;
+  for (const auto& [item, state] : books.items) floor[item] = state.last_movement_id;
+  std::vector<std::string> ids;
+  for (const auto& leg : legs) {
+    auto& last = floor[leg.item_id];
+    ids.push_back(ids::next_after("mov", last));
+    last = ids.back();
+  }
+  return ids;
 }
 
 }  // namespace
 
 std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books,
                                 const std::vector<std::pair<std::string, size_t>>& crossings) {
+  const std::vector<std::string> ids = movement_ids(legs, books);
   Value rows = Value::array();
-  for (const auto& leg : legs) rows.push(leg_json(leg));
+  for (size_t k = 0; k < legs.size(); ++k) rows.push(leg_json(legs[k], ids[k]));
   // RFC 3339 UTC text of one width: the latest sorts last.
   pg::Text floor;
   for (const auto& [_, item] : books.items)
     if (item.last_movement_at && (!floor || *item.last_movement_at > *floor)) floor = item.last_movement_at;
   std::vector<std::string> item_ids;
-  Value states = item_states(legs, &item_ids);
+  Value states = item_states(legs, ids, &item_ids);
 
   auto result = pg::exec(kRecord, {rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), pg::text_array(item_ids)});
   std::map<std::pair<std::string, int64_t>, size_t> leg_of;

@@ -17,7 +17,7 @@ std::optional<dec::Num> num_or_null(const pg::Text& t) {
 
 const char* kLockItems =
     "SELECT i.id, i.track_lots::text, (i.negative_stock = 'reject')::text, (i.archived_at IS NOT NULL)::text, "
-    "i.reorder_point::text, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at) "
+    "i.reorder_point::text, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id "
     "FROM sk.items i JOIN sk.item_stock s ON s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id "
     "WHERE i.id = ANY ($1::text[]) ORDER BY i.id FOR UPDATE OF s";
 
@@ -171,6 +171,7 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
     s.wac = dec::parse(row.text(6));
     s.last_seq = std::stoll(row.text(7));
     s.last_movement_at = row[8];
+    s.last_movement_id = row[9];
     items.emplace(row.text(0), std::move(s));
   }
   for (const auto& id : unique)

@@ -1,16 +1,27 @@
 // sk.new_id(prefix) and sk.id_time(id): the prefixed ULIDs of section 4 from SQL.
+#include "platform/ids.hpp"
+
 #include "pg/guard.hpp"
 #include "pg/postgres.hpp"
-#include "platform/ulid.hpp"
 
 namespace sk::ids {
-namespace {
 
 // One generator per backend keeps ids monotonic within it.
 ulid::Generator& generator() {
   static ulid::Generator g;
   return g;
 }
+
+std::string next_after(std::string_view prefix, const std::optional<std::string>& floor_id) {
+  std::optional<ulid::Bytes> floor;
+  if (floor_id && floor_id->size() > prefix.size() + 1) floor = ulid::decode(std::string_view(*floor_id).substr(prefix.size() + 1));
+  std::string id(prefix);
+  id += '_';
+  id += ulid::encode(floor ? generator().next_after(*floor) : generator().next());
+  return id;
+}
+
+namespace {
 
 bool valid_prefix(const std::string& p) {
   if (p.empty() || p.size() > 8) return false;

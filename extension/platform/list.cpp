@@ -43,6 +43,12 @@ Query& Query::filter(const std::string& condition) {
   return *this;
 }
 
+Query& Query::order_by(const std::string& column, const std::string& cursor_value) {
+  order_column_ = column;
+  cursor_value_ = cursor_value;
+  return *this;
+}
+
 api::Response Query::run(const api::Call& call) const {
   auto after = api::text_param(call.query, "starting_after");
   auto before = api::text_param(call.query, "ending_before");
@@ -54,19 +60,23 @@ api::Response Query::run(const api::Call& call) const {
   // specific and index-friendly; the plan cache keys on the text.
   std::vector<std::string> conds = conditions_;
   std::vector<pg::Text> params = params_;
-  const std::string id = alias_ + ".id";
-  if (after) {
-    params.push_back(after);
-    conds.push_back(id + " < $" + std::to_string(params.size()));
-  }
-  if (before) {
-    params.push_back(before);
-    conds.push_back(id + " > $" + std::to_string(params.size()));
-  }
+  const std::string order = order_column_.empty() ? alias_ + ".id" : order_column_;
+  auto cursor = [&](const pg::Text& id, const char* op) {
+    params.push_back(id);
+    std::string placeholder = "$" + std::to_string(params.size());
+    std::string value = placeholder;
+    if (!cursor_value_.empty()) {
+      value = cursor_value_;
+      value.replace(value.find('?'), 1, placeholder);
+    }
+    conds.push_back(order + op + value);
+  };
+  if (after) cursor(after, " < ");
+  if (before) cursor(before, " > ");
   params.push_back(std::to_string(limit + 1));
   std::string sql = "SELECT " + select_ + " FROM " + from_;
   for (size_t i = 0; i < conds.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + conds[i];
-  sql += " ORDER BY " + id + (before ? " ASC" : " DESC") + " LIMIT $" + std::to_string(params.size()) + "::bigint";
+  sql += " ORDER BY " + order + (before ? " ASC" : " DESC") + " LIMIT $" + std::to_string(params.size()) + "::bigint";
 
   auto rows = pg::exec(sql, params).rows;
   bool has_more = rows.size() > static_cast<size_t>(limit);

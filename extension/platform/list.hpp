@@ -28,12 +28,17 @@ class Query {
   Query& where(const std::string& condition, const pg::Text& value);
   // Adds a fixed condition without parameters.
   Query& filter(const std::string& condition);
+  // Pages along `column` instead of the id, where it sorts rows exactly as their ids do
+  // (an item's movements by seq): an index on it then serves the page. `cursor_value`
+  // is the column's value for a cursor id, with one `?` placeholder for that id.
+  Query& order_by(const std::string& column, const std::string& cursor_value);
   api::Response run(const api::Call& call) const;
 
  private:
   std::string select_, from_, alias_;
   std::vector<std::string> conditions_;
   std::vector<pg::Text> params_;
+  std::string order_column_, cursor_value_;  // empty: the id
 };
 
 }  // namespace sk::list

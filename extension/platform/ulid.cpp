@@ -70,17 +70,23 @@ Generator::Generator()
             if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
           }) {}
 
+// `last` plus `step` in the 80-bit random part; overflow carries into the time, which
+// keeps the order.
+Bytes Generator::advance(const Bytes& last, uint64_t step) {
+  last_ = last;
+  for (int i = 15; i >= 0 && step != 0; --i) {
+    uint64_t sum = last_[static_cast<size_t>(i)] + (step & 0xff);
+    last_[static_cast<size_t>(i)] = static_cast<uint8_t>(sum);
+    step = (step >> 8) + (sum >> 8);
+  }
+  last_ms_ = timestamp_ms(last_);
+  return last_;
+}
+
 Bytes Generator::next() {
   uint64_t ms = clock_();
-  if (ms <= last_ms_ && last_ms_ != 0) {
-    // Same millisecond (or the clock stepped back): keep the last time, add one to the
-    // 80-bit random part. Overflow carries into the time, which keeps the order.
-    for (int i = 15; i >= 0; --i) {
-      if (++last_[static_cast<size_t>(i)] != 0) break;
-    }
-    last_ms_ = timestamp_ms(last_);
-    return last_;
-  }
+  // Same millisecond (or the clock stepped back): keep the last time, add one.
+  if (ms <= last_ms_ && last_ms_ != 0) return advance(last_, 1);
   Bytes b{};
   for (int i = 5; i >= 0; --i) {
     b[static_cast<size_t>(i)] = static_cast<uint8_t>(ms & 0xff);
@@ -90,6 +96,18 @@ Bytes Generator::next() {
   last_ = b;
   last_ms_ = timestamp_ms(b);
   return b;
+}
+
+Bytes Generator::next_after(const Bytes& floor) {
+  Bytes b = next();
+  if (b > floor) return b;  // big-endian bytes compare in id order
+  // Above the floor by a random step: the generator that issued the floor goes on
+  // counting up from it, and this one must not walk into the ids it will issue.
+  uint8_t r[5];
+  random_(r, sizeof r);
+  uint64_t step = 1;
+  for (size_t i = 0; i < sizeof r; ++i) step += static_cast<uint64_t>(r[i]) << (8 * i);
+  return advance(floor, step);
 }
 
 std::string Generator::next_id(std::string_view prefix) {

@@ -52,6 +52,25 @@ test(`${CLIENTS} concurrent clients × ${PER_CLIENT} movements on one item`, asy
                       JOIN generate_series(1, ${rows}) g ON g = m.seq WHERE m.item_id = '${item.id}'`), 't',
                'the item\'s movements were applied one at a time: seq is 1..n without gaps');
   assert.equal(psql(`SELECT count(*) FROM sk.verify_balances()`), '0', 'the balance cache equals the log');
+  assert.equal(psql(`SELECT bool_and(ok) FROM (SELECT id > lag(id) OVER (ORDER BY seq) AS ok FROM sk.movements
+                      WHERE item_id = '${item.id}') x`), 't',
+               'whichever backend recorded them, the item\'s movement ids rise with seq');
+
+  // The item's history through the API, page by page, newest first: every movement once.
+  const seen = [];
+  let cursor;
+  for (;;) {
+    const page = await api(acct.test, 'GET', '/movements',
+                           { query: { item_id: item.id, limit: 100, ...(cursor ? { starting_after: cursor } : {}) } });
+    assert.equal(page.status, 200, page.text);
+    seen.push(...page.json.data.map((m) => m.id));
+    if (!page.json.has_more) break;
+    cursor = seen[seen.length - 1];
+  }
+  const byId = psql(`SELECT string_agg(id, ',' ORDER BY id DESC) FROM sk.movements WHERE item_id = '${item.id}'`);
+  assert.equal(seen.join(','), byId, 'pages cover the history once, in id order');
+  const back = await api(acct.test, 'GET', '/movements', { query: { item_id: item.id, limit: 3, ending_before: seen[10] } });
+  assert.deepEqual(back.json.data.map((m) => m.id), seen.slice(7, 10), 'ending_before pages back');
 
   // WAC recomputed independently from the log in the order the movements were applied.
   const wacCheck = psql(`

@@ -262,3 +262,40 @@ TEST(UlidGenerator, DefaultGeneratorUsesTheSystemClock) {
   EXPECT_GE(ms, before);
   EXPECT_LE(ms, after);
 }
+
+TEST(UlidGenerator, NextAfterAFloorFromAnotherGeneratorStaysAboveIt) {
+  // Another backend issued `floor` in this same millisecond with larger random bits.
+  ulid::Generator other([] { return uint64_t{1700000000000}; }, fill_with(0xF0));
+  ulid::Bytes floor = other.next();
+  ulid::Generator g([] { return uint64_t{1700000000000}; }, fill_with(0x01));
+  ASSERT_LT(g.next(), floor) << "without the floor this generator's id would sort first";
+  ulid::Bytes after = g.next_after(floor);
+  EXPECT_GT(after, floor);
+  EXPECT_LT(ulid::encode(floor), ulid::encode(after));
+  EXPECT_EQ(ulid::timestamp_ms(after), 1700000000000ULL);
+  EXPECT_GT(g.next(), after) << "and the generator continues from there";
+}
+
+TEST(UlidGenerator, NextAfterAFloorDoesNotWalkIntoTheFloorsGenerator) {
+  // Both backends keep issuing ids in one millisecond: the one that jumped above the
+  // other's id must not reissue the ids the other is about to count up to.
+  ulid::Generator a([] { return uint64_t{1700000000000}; }, fill_with(0x80));
+  ulid::Generator b([] { return uint64_t{1700000000000}; }, fill_with(0x10));
+  std::set<ulid::Bytes> issued;
+  ulid::Bytes floor = a.next();
+  issued.insert(floor);
+  ASSERT_TRUE(issued.insert(b.next_after(floor)).second);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(issued.insert(a.next()).second) << "a, id " << i;
+    ASSERT_TRUE(issued.insert(b.next()).second) << "b, id " << i;
+  }
+}
+
+TEST(UlidGenerator, NextAfterAnOlderFloorIsJustTheNextId) {
+  ulid::Generator g([] { return uint64_t{1700000000005}; }, fill_with(0x01));
+  ulid::Generator old([] { return uint64_t{1700000000000}; }, fill_with(0xFF));
+  ulid::Bytes floor = old.next();
+  ulid::Bytes after = g.next_after(floor);
+  EXPECT_EQ(ulid::timestamp_ms(after), 1700000000005ULL);
+  EXPECT_EQ(after[6], 0x01);
+}
