@@ -681,6 +681,8 @@ SELECT m.account_id, m.livemode, m.id AS movement_id, m.created_at, m.item_id, i
 --   item_seq       an item's last sequence number
 --   on_hand_after  a movement's on_hand_after against the running sum of the log
 --                  (both legs of a transfer show the total after the whole transfer)
+--   movement_order a movement whose id does not sort after its item's previous one
+--                  (an item's ids rise with seq; its history pages along seq)
 CREATE FUNCTION sk.verify_balances()
 RETURNS TABLE (account_id text, livemode boolean, kind text, item_id text, location_id text, lot_id text,
                movement_id text, cached numeric, derived numeric)
@@ -693,10 +695,11 @@ LANGUAGE sql STABLE AS $$
            (array_agg(m.wac_after ORDER BY m.seq DESC))[1] AS wac
       FROM sk.movements m GROUP BY 1, 2, 3
   ), running AS (
-    SELECT m.account_id, m.livemode, m.item_id, m.id, m.on_hand_after,
-           sum(m.qty) OVER (PARTITION BY m.account_id, m.livemode, m.item_id ORDER BY m.seq)
-             - CASE WHEN m.transfer_id IS NOT NULL AND m.qty < 0 THEN m.qty ELSE 0 END AS expected
+    SELECT m.account_id, m.livemode, m.item_id, m.id, m.seq, m.on_hand_after,
+           sum(m.qty) OVER w - CASE WHEN m.transfer_id IS NOT NULL AND m.qty < 0 THEN m.qty ELSE 0 END AS expected,
+           lag(m.id) OVER w AS previous_id
       FROM sk.movements m
+    WINDOW w AS (PARTITION BY m.account_id, m.livemode, m.item_id ORDER BY m.seq)
   )
   SELECT coalesce(b.account_id, d.account_id), coalesce(b.livemode, d.livemode), 'balance',
          coalesce(b.item_id, d.item_id), coalesce(b.location_id, d.location_id), coalesce(b.lot_id, d.lot_id), NULL,
@@ -724,6 +727,9 @@ LANGUAGE sql STABLE AS $$
   UNION ALL
   SELECT r.account_id, r.livemode, 'on_hand_after', r.item_id, NULL, NULL, r.id, r.on_hand_after, r.expected
     FROM running r WHERE r.on_hand_after <> r.expected
+  UNION ALL
+  SELECT r.account_id, r.livemode, 'movement_order', r.item_id, NULL, NULL, r.id, r.seq, NULL
+    FROM running r WHERE r.id <= r.previous_id
 $$;
 
 -- Rebuilds the whole cache from the log; returns the number of balance rows written.

@@ -3,7 +3,7 @@
 -- reject-negative item) sk.verify_balances() is empty, every WAC matches an independent
 -- recomputation, and sk.rebuild_balances() repairs a damaged cache.
 \ir lib/setup.sql
-SELECT plan(20);
+SELECT plan(21);
 
 SELECT setseed(0.4242);
 SELECT (body->>'id') AS loc2 FROM pg_temp.api(:'a_test', 'POST', '/locations', '{"name":"North"}', 'l2') \gset
@@ -153,6 +153,17 @@ SELECT set_eq('SELECT kind, item_id FROM sk.verify_balances()',
 SELECT is((SELECT cached - derived FROM sk.verify_balances() WHERE kind = 'balance'), 1::numeric, 'with the cached and derived values');
 SELECT cmp_ok(sk.rebuild_balances(), '>', 0::bigint, 'rebuild_balances() rewrites the cache');
 SELECT is_empty('SELECT * FROM sk.verify_balances()', 'after which verify_balances() is empty again');
+
+-- An item's movement ids rise with seq (its history pages along seq); one out of that
+-- order is reported. A superuser may rewrite the log; nobody else can.
+SELECT m.id AS first_id, m.item_id AS ordered_item, (SELECT n.id FROM sk.movements n WHERE n.item_id = m.item_id AND n.seq = 2) AS second_id
+  FROM sk.movements m WHERE m.account_id = :'a_id' AND m.seq = 1
+   AND EXISTS (SELECT FROM sk.movements n WHERE n.item_id = m.item_id AND n.seq = 2) ORDER BY m.item_id LIMIT 1 \gset
+UPDATE sk.movements SET id = 'mov_7ZZZZZZZZZZZZZZZZZZZZZZZZZ' WHERE id = :'first_id';
+SELECT set_eq('SELECT kind, movement_id FROM sk.verify_balances()',
+              format('VALUES (%L, %L)', 'movement_order', :'second_id'),
+              'verify_balances() reports a movement whose id does not rise with its item''s seq');
+UPDATE sk.movements SET id = :'first_id' WHERE id = 'mov_7ZZZZZZZZZZZZZZZZZZZZZZZZZ';
 
 -- Both are DBA functions.
 SELECT ok(NOT has_function_privilege('sk_owner', 'sk.verify_balances()', 'EXECUTE')
