@@ -1,7 +1,7 @@
 -- SQL for reporting tools (issue 3, item 5) and the events routes (item 7): the views
 -- apply the reader's row-level security; GET /events lists the outbox.
 \ir lib/setup.sql
-SELECT plan(19);
+SELECT plan(21);
 
 CREATE FUNCTION pg_temp.mv(key text, body json) RETURNS json LANGUAGE sql AS $$
   SELECT a.body FROM pg_temp.api(key, 'POST', '/movements', body::text, gen_random_uuid()::text) a
@@ -29,6 +29,13 @@ SELECT is((SELECT below_reorder_point FROM sk.item_valuation), true, 'with the r
 SELECT is((SELECT string_agg(type || ':' || qty, ',' ORDER BY seq) FROM sk.movement_log), 'receipt:4,sale:-2', 'movement_log shows A test''s log');
 SELECT is((SELECT count(*)::int FROM sk.movements), 2, 'the base tables are filtered the same way');
 SELECT is((SELECT count(*)::int FROM sk.ledger_entries WHERE account_id <> :'a_id' OR livemode), 0, 'no other world leaks');
+SELECT is((SELECT sk.stock_object(i)::jsonb - 'as_of' FROM sk.items i),
+          jsonb_build_object('object', 'stock', 'item_id', :'ia', 'sku', 'V-1', 'livemode', false, 'on_hand', '2',
+                             'wac', '2.50', 'value', '5.00', 'currency', 'USD', 'reorder_point', '3',
+                             'locations', json_build_array(json_build_object('location_id', :'m1'::json->>'location_id', 'on_hand', '2')),
+                             'lots', '[]'::jsonb),
+          'sk.stock_object() gives a reporting role the API''s stock object');
+SELECT is(sk.stock_json(:'ib')::text, NULL, 'and nothing for another tenant''s item');
 SELECT throws_ok($$ SELECT sk.verify_balances() $$, '42501', NULL, 'reporting roles cannot run the DBA checks');
 RESET ROLE;
 CREATE ROLE sk_test_ledger_nobody IN ROLE sk_reporting;
