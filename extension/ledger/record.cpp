@@ -30,10 +30,10 @@ ins AS (
   INSERT INTO sk.movements (id, item_id, location_id, type, qty, reason, unit_cost, lot_id, lots, transfer_id, reverses,
                             reference, metadata, seq, on_hand_after, wac_after, created_at)
   SELECT l.id, l.i, l.l, l.t, l.q, l.r, l.c, l.lot, l.lots, l.trf, l.rev, l.ref, coalesce(l.md, '{}'), l.s, l.oh, l.w, at.t
-    FROM ROWS FROM (json_to_recordset($1::json) AS (
+    FROM json_to_recordset($1::json) AS l(
            id text, i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
-           lot text, lots json, trf text, rev text, ref text, md jsonb)) WITH ORDINALITY AS l
-   CROSS JOIN at ORDER BY l.ordinality
+           lot text, lots json, trf text, rev text, ref text, md jsonb)
+   CROSS JOIN at
   RETURNING id, item_id, seq, sk.movement_object(movements) AS object
 ), ev AS (
   INSERT INTO sk.events (type, data)
