@@ -92,12 +92,13 @@ CREATE TABLE sk.api_keys (
   PRIMARY KEY (account_id, livemode, id)
 );
 CREATE UNIQUE INDEX api_keys_secret_hash_key ON sk.api_keys (secret_hash);
--- Backends cache verified keys; any change to a key (revoke, roll, delete) makes every
--- backend drop that cache when the change commits.
-CREATE FUNCTION sk.api_keys_changed() RETURNS trigger
-  AS 'MODULE_PATHNAME', 'sk_api_keys_changed' LANGUAGE C;
+-- Backends cache what some tables hold (verified keys here, whether a tenant has a
+-- webhook endpoint): this trigger makes every backend drop those caches when a change to
+-- the table commits. Inserting a key changes nothing cached.
+CREATE FUNCTION sk.invalidate_backend_caches() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'sk_invalidate_backend_caches' LANGUAGE C;
 CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE OR TRUNCATE ON sk.api_keys
-  FOR EACH STATEMENT EXECUTE FUNCTION sk.api_keys_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION sk.invalidate_backend_caches();
 
 -- Database roles that read one tenant's data through RLS (sk.grant_reporting).
 CREATE TABLE sk.reporting_roles (
@@ -288,6 +289,8 @@ CREATE TABLE sk.webhook_endpoints (
   deleted_at          timestamptz,
   PRIMARY KEY (account_id, livemode, id)
 );
+CREATE TRIGGER webhook_endpoints_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON sk.webhook_endpoints
+  FOR EACH STATEMENT EXECUTE FUNCTION sk.invalidate_backend_caches();
 
 CREATE TABLE sk.webhook_deliveries (
   account_id      text NOT NULL DEFAULT sk.current_account(),
@@ -354,12 +357,16 @@ RETURN (SELECT row_to_json(o) FROM (SELECT
 -- json already): a batch writes 1000 of them.
 CREATE FUNCTION sk.event_data(object json) RETURNS json
   AS 'MODULE_PATHNAME', 'sk_event_data' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
--- The endpoints an event of this type is delivered to (inlined into the caller).
+-- The endpoints that receive events now, and those an event of this type is delivered
+-- to (both inlined into the caller).
+CREATE FUNCTION sk.receiving_endpoints() RETURNS SETOF sk.webhook_endpoints LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT * FROM sk.webhook_endpoints w WHERE w.status = 'enabled' AND w.deleted_at IS NULL;
+END;
 CREATE FUNCTION sk.subscribers(event_type text) RETURNS TABLE (endpoint_id text) LANGUAGE sql STABLE
 BEGIN ATOMIC
-  SELECT w.id FROM sk.webhook_endpoints w
-   WHERE w.status = 'enabled' AND w.deleted_at IS NULL
-     AND (w.enabled_events = '{*}' OR event_type = ANY (w.enabled_events));
+  SELECT w.id FROM sk.receiving_endpoints() w
+   WHERE w.enabled_events = '{*}' OR event_type = ANY (w.enabled_events);
 END;
 
 -- An endpoint that will not receive its queue (disabled by PATCH or DELETE, or by the
@@ -378,7 +385,7 @@ END;
 
 GRANT EXECUTE ON FUNCTION sk.webhook_endpoint_object(sk.webhook_endpoints),
                           sk.webhook_delivery_object(sk.webhook_deliveries),
-                          sk.event_data(json), sk.subscribers(text),
+                          sk.event_data(json), sk.receiving_endpoints(), sk.subscribers(text),
                           sk.stop_queued_deliveries(text, boolean, text, text) TO sk_owner;
 -- Reporting roles see the delivery log, not the endpoints (which hold signing secrets).
 GRANT SELECT ON sk.webhook_deliveries, sk.webhook_attempts TO sk_reporting;

@@ -39,11 +39,7 @@ ins AS (
   INSERT INTO sk.events (type, data)
   SELECT 'movement.recorded', sk.event_data(ins.object) FROM ins ORDER BY ins.id
   RETURNING id, type
-), dl AS (
-  INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)
-  SELECT s.endpoint_id, ev.id FROM ev CROSS JOIN LATERAL sk.subscribers(ev.type) s
-  RETURNING 1
-), bal AS (
+)%FAN_OUT%, bal AS (
   INSERT INTO sk.stock_balances AS b (item_id, location_id, lot_id, on_hand, updated_at)
   SELECT x.i, x.l, x.lot, x.q, at.t FROM json_to_recordset($3::json) AS x(i text, l text, lot text, q numeric) CROSS JOIN at
   ON CONFLICT ON CONSTRAINT stock_balances_key
@@ -53,8 +49,17 @@ ins AS (
     FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint, m text) CROSS JOIN at
    WHERE s.item_id = ANY ($5::text[]) AND s.item_id = x.i
 )
-SELECT item_id, seq::text, object::text, (SELECT count(*) FROM dl)::text FROM ins
+SELECT item_id, seq::text, object::text, %DELIVERIES%::text FROM ins
 )SQL";
+
+// The statement with the outbox's delivery fan-out (or none) in place.
+std::string record_statement() {
+  events::FanOut f = events::fan_out("ev");
+  std::string sql = kRecord;
+  sql.replace(sql.find("%FAN_OUT%"), 9, f.cte);
+  sql.replace(sql.find("%DELIVERIES%"), 12, f.count);
+  return sql;
+}
 
 // One leg as a compact JSON object: short keys and no nulls, since a batch sends 2000 of
 // them through json_to_recordset (absent keys read as NULL).
@@ -163,7 +168,7 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
   std::vector<std::string> item_ids;
   Value states = item_states(legs, ids, &item_ids);
 
-  auto result = pg::exec(kRecord, {rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), pg::text_array(item_ids)});
+  auto result = pg::exec(record_statement(), {rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), pg::text_array(item_ids)});
   std::map<std::pair<std::string, int64_t>, size_t> leg_of;
   for (size_t k = 0; k < legs.size(); ++k) leg_of[{legs[k].item_id, legs[k].seq}] = k;
   std::vector<std::string> objects(legs.size());

@@ -6,11 +6,8 @@
 #include "pg/postgres.hpp"
 #include "pg/spi.hpp"
 #include "platform/api.hpp"
+#include "platform/caches.hpp"
 
-extern "C" {
-#include "commands/trigger.h"
-#include "utils/inval.h"
-}
 
 #include "platform/context.hpp"
 #include "platform/crypto.hpp"
@@ -74,21 +71,17 @@ std::optional<std::string_view> bearer_key(std::string_view header) {
 }
 
 // Verified keys, per backend, by SHA-256: most requests then need no key lookup. Any
-// change to sk.api_keys (revoke, roll, delete) invalidates the table's relcache entry
-// at commit (trigger api_keys_changed), and every backend drops its cache when it
-// processes that invalidation, before its next transaction reads anything. Expiry is
-// checked on every use.
+// change to sk.api_keys (revoke, roll, delete) drops the cache in every backend when it
+// commits (platform/caches.hpp). Expiry is checked on every use.
 struct CachedKey {
   Key key;
   std::optional<TimestampTz> expires_at;
 };
 constexpr size_t kMaxCachedKeys = 4096;
+constexpr const char* kTable = "sk.api_keys";
 std::unordered_map<std::string, CachedKey> g_keys;
-Oid g_api_keys_relid = InvalidOid;
 
-void on_relcache_invalidation(Datum, Oid relid) {
-  if (relid == InvalidOid || relid == g_api_keys_relid) g_keys.clear();
-}
+void forget_keys() { g_keys.clear(); }
 
 const CachedKey* cached(const std::string& hash) {
   auto it = g_keys.find(hash);
@@ -109,7 +102,7 @@ const CachedKey* look_up(const std::string& hash) {
   // Microseconds since 2000-01-01 UTC, which is what a TimestampTz holds.
   if (row[5]) entry.expires_at = static_cast<TimestampTz>(std::stoll(*row[5]));
   if (g_keys.size() >= kMaxCachedKeys) g_keys.clear();
-  g_api_keys_relid = static_cast<Oid>(std::stoul(row.text(6)));
+  caches::filled(kTable, static_cast<Oid>(std::stoul(row.text(6))));
   return &g_keys.insert_or_assign(hash, std::move(entry)).first->second;
 }
 
@@ -131,7 +124,7 @@ Key verify(const std::optional<std::string>& authorization) {
   return k->key;
 }
 
-void register_callbacks() { CacheRegisterRelcacheCallback(on_relcache_invalidation, 0); }
+void register_callbacks() { caches::watch(kTable, forget_keys); }
 
 std::string with_secret(const std::string& object_json, const std::string& secret) {
   std::string out = object_json.substr(0, object_json.rfind('}'));
@@ -154,14 +147,3 @@ IssuedKey issue(bool restricted, const std::vector<std::string>& scopes, const s
 }
 
 }  // namespace sk::auth
-
-extern "C" {
-PG_FUNCTION_INFO_V1(sk_api_keys_changed);
-
-// Trigger api_keys_changed: every backend forgets its verified keys once this commits.
-Datum sk_api_keys_changed(PG_FUNCTION_ARGS) {
-  if (!CALLED_AS_TRIGGER(fcinfo)) ereport(ERROR, (errmsg("sk.api_keys_changed must be called as a trigger")));
-  CacheInvalidateRelcache(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation);
-  return PointerGetDatum(nullptr);
-}
-}

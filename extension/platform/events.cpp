@@ -1,10 +1,48 @@
 #include "platform/events.hpp"
 
+#include <map>
+
 #include "pg/postgres.hpp"
 #include "pg/spi.hpp"
+#include "platform/caches.hpp"
+#include "platform/context.hpp"
 #include "webhooks/worker.hpp"
 
 namespace sk::events {
+
+namespace {
+
+// Whether the tenant has an endpoint receiving events, per backend: most accounts have
+// none, and then the fan-out (an insert into a table with three indexes, and a scan of the
+// endpoints) is left out of the statement. Dropped when sk.webhook_endpoints changes.
+constexpr const char* kTable = "sk.webhook_endpoints";
+std::map<std::pair<std::string, bool>, bool> g_receivers;
+
+void forget_receivers() { g_receivers.clear(); }
+
+bool receivers_exist() {
+  auto tenant = context::tenant();
+  if (!tenant) return true;  // no tenant to cache for: always fan out
+  auto key = std::make_pair(tenant->account_id, tenant->livemode);
+  if (auto it = g_receivers.find(key); it != g_receivers.end()) return it->second;
+  auto r = pg::exec("SELECT EXISTS (SELECT FROM sk.receiving_endpoints())::text, '" + std::string(kTable) +
+                    "'::regclass::oid::text");
+  caches::filled(kTable, static_cast<uint32_t>(std::stoul(r.rows[0].text(1))));
+  return g_receivers[key] = r.rows[0].text(0) == "true";
+}
+
+}  // namespace
+
+FanOut fan_out(const std::string& events_cte) {
+  if (!receivers_exist()) return {"", "0"};
+  return {", deliveries AS ("
+          "  INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)"
+          "  SELECT s.endpoint_id, e.id FROM " + events_cte + " e CROSS JOIN LATERAL sk.subscribers(e.type) s"
+          "  RETURNING 1)",
+          "(SELECT count(*) FROM deliveries)"};
+}
+
+void register_callbacks() { caches::watch(kTable, forget_receivers); }
 
 void emit(const std::string& type, const std::string& object_json) { emit_many(type, {object_json}); }
 
@@ -19,17 +57,13 @@ void emit_many(const std::string& type, const std::vector<std::string>& object_j
     if (object_jsons[i].find('\n') != std::string::npos) throw std::invalid_argument("events::emit_many takes compact JSON");
     lines += (i ? "\n" : "") + object_jsons[i];
   }
+  FanOut f = fan_out("e");
   auto deliveries = pg::exec_value(
       "WITH e AS ("
       "  INSERT INTO sk.events (type, data)"
       "  SELECT $1, sk.event_data(o.value::json)"
       "    FROM string_to_table($2, E'\\n') WITH ORDINALITY AS o(value, n) ORDER BY o.n"
-      "  RETURNING id, type"
-      "), d AS ("
-      "  INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)"
-      "  SELECT s.endpoint_id, e.id FROM e CROSS JOIN LATERAL sk.subscribers(e.type) s"
-      "  RETURNING 1"
-      ") SELECT count(*) FROM d",
+      "  RETURNING id, type)" + f.cte + " SELECT " + f.count,
       {type, lines});
   deliveries_written(std::stoull(deliveries.value_or("0")));
 }

@@ -13,9 +13,21 @@ void emit(const std::string& type, const std::string& object_json);
 // objects must be compact JSON (no raw newline), as the SQL renderers produce.
 void emit_many(const std::string& type, const std::vector<std::string>& object_jsons);
 
-// For statements that write events themselves (with sk.event_data and sk.subscribers,
-// the outbox rules in SQL): how many deliveries they created, so the webhook worker
-// wakes when the transaction commits.
+// For statements that write events themselves (with sk.event_data, the outbox rule in
+// SQL): the delivery fan-out over a CTE of the inserted events (columns id, type), as a
+// CTE to append (", deliveries AS (…)") and the expression that counts what it created.
+// Both are empty ("", "0") while the tenant has no endpoint receiving events.
+struct FanOut {
+  std::string cte;
+  std::string count;
+};
+FanOut fan_out(const std::string& events_cte);
+
+// How many deliveries such a statement created, so the webhook worker wakes when the
+// transaction commits.
 void deliveries_written(uint64_t count);
+
+// From _PG_init: the fan-out's cache of endpoints follows sk.webhook_endpoints.
+void register_callbacks();
 
 }  // namespace sk::events

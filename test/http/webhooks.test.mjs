@@ -221,6 +221,31 @@ test('disabling an endpoint while a send is in flight leaves that delivery a dea
   }
 });
 
+test('an endpoint added or disabled while movements flow takes effect at once on every pooled connection', async () => {
+  // Backends remember whether an account has an endpoint; many concurrent requests spread
+  // over the shim's pool so that most of its connections have seen "none" first.
+  const acct = createAccount('Endpoint appears');
+  const item = await createItem(acct.test, 'APPEARS-1');
+  const burst = (tag) => Promise.all(Array.from({ length: 40 }, (_, i) =>
+    api(acct.test, 'POST', '/movements', { body: { item_id: item.id, qty: 1, type: 'receipt', unit_cost: '1.00', reference: `${tag}-${i}` }, idem: true })));
+  assert.deepEqual(new Set((await burst('before')).map((r) => r.status)), new Set([200]));
+  const rx = await startReceiver();
+  try {
+    const ep = await endpoint(acct.test, rx.url, ['movement.recorded']);
+    assert.deepEqual(new Set((await burst('during')).map((r) => r.status)), new Set([200]));
+    await rx.waitFor((r) => r.length >= 40, 15000, '40 movement.recorded deliveries');
+    const references = rx.received.map((d) => JSON.parse(d.body).data.object.reference);
+    assert.deepEqual(new Set(references.map((r) => r.split('-')[0])), new Set(['during']), 'only movements after the endpoint');
+    const queued = () => psql(`SELECT count(*) FROM sk.webhook_deliveries WHERE endpoint_id = '${ep.id}'`);
+    assert.equal(queued(), '40', 'every movement after the endpoint was created has its delivery');
+    assert.equal((await api(acct.test, 'PATCH', `/webhook_endpoints/${ep.id}`, { body: { status: 'disabled' }, idem: true })).status, 200);
+    await burst('after');
+    assert.equal(queued(), '40', 'nothing is queued for it once disabled');
+  } finally {
+    await rx.close();
+  }
+});
+
 test('an event type the endpoint did not enable is not sent', async () => {
   const acct = createAccount('Filtered');
   const rx = await startReceiver();
