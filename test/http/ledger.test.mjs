@@ -69,6 +69,25 @@ test('20 concurrent identical movement requests record exactly one movement', as
   assert.equal(events, '1', 'one movement.recorded event');
 });
 
+test('a new default location takes effect at once for movements without location_id, on every pooled connection', async () => {
+  const acct2 = createAccount('Default location moves');
+  const it = await item(acct2.test, { sku: 'DEFLOC-1', name: 'Default location' });
+  // Many concurrent requests spread over the shim's pool, so that most of its connections
+  // have used (and remember) the first default location.
+  const burst = () => Promise.all(Array.from({ length: 40 }, () => move(acct2.test, { item_id: it.id, qty: 1, type: 'receipt', unit_cost: '1.00' })));
+  const first = await burst();
+  assert.equal(new Set(first.map((r) => r.json.location_id)).size, 1);
+  const original = first[0].json.location_id;
+  const store = (await api(acct2.test, 'POST', '/locations', { body: { name: 'New default' }, idem: true })).json;
+  const made = await api(acct2.test, 'PATCH', `/locations/${store.id}`, { body: { is_default: true }, idem: true });
+  assert.equal(made.status, 200, made.text);
+  const after = await burst();
+  assert.deepEqual(new Set(after.map((r) => r.json.location_id)), new Set([store.id]), 'every later movement goes to the new default');
+  const stock = (await api(acct2.test, 'GET', `/items/${it.id}/stock`)).json;
+  assert.deepEqual(stock.locations.map((l) => [l.location_id, l.on_hand]).sort(),
+                   [[original, '40'], [store.id, '40']].sort());
+});
+
 test('movements: types, signs, transfer legs, retrieval, list filters and pagination', async () => {
   const it = await item(acct.test, { sku: 'MOV-1', name: 'Bolt', reorder_point: '2' });
   const loc = (await api(acct.test, 'POST', '/locations', { body: { name: 'Annex', code: 'ANX' }, idem: true })).json;
