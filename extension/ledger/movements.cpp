@@ -33,9 +33,17 @@ api::Response list_movements(const api::Call& call) {
       .where("m.transfer_id = ?", text_param(q, "transfer_id"))
       .where("m.created_at >= ?::timestamptz", text_param(q, "created_gte"))
       .where("m.created_at < ?::timestamptz", text_param(q, "created_lt"));
-  // One item's history pages along its (item, seq) index: seq sorts it as the ids do
-  // (the cursor is a movement of that item, as the previous page returned).
-  if (item_id) query.order_by("m.seq", "(SELECT c.seq FROM sk.movements c WHERE c.id = ?)");
+  // One item's history pages along its (item, seq) index: seq sorts it as the ids do.
+  // The cursor must then be a movement of that item, as the previous page returned.
+  if (item_id) {
+    query.order_by("m.seq", "(SELECT c.seq FROM sk.movements c WHERE c.id = ?)");
+    for (const char* cursor : {"starting_after", "ending_before"}) {
+      auto id = text_param(q, cursor);
+      if (id && !pg::exec_value("SELECT 1 FROM sk.movements c WHERE c.id = $1 AND c.item_id = $2", {id, item_id}))
+        api::fail(400, "parameter_invalid", std::string(cursor) + " must be a movement of item '" + *item_id + "'.",
+                  std::string("/") + cursor);
+    }
+  }
   return query.run(call);
 }
 

@@ -71,6 +71,10 @@ test(`${CLIENTS} concurrent clients × ${PER_CLIENT} movements on one item`, asy
   assert.equal(seen.join(','), byId, 'pages cover the history once, in id order');
   const back = await api(acct.test, 'GET', '/movements', { query: { item_id: item.id, limit: 3, ending_before: seen[10] } });
   assert.deepEqual(back.json.data.map((m) => m.id), seen.slice(7, 10), 'ending_before pages back');
+  const elsewhere = (await api(acct.test, 'POST', '/items', { body: { sku: 'HOT-2', name: 'Other item' }, idem: true })).json;
+  const foreign = await api(acct.test, 'GET', '/movements', { query: { item_id: elsewhere.id, starting_after: seen[0] } });
+  assert.equal(foreign.status, 400, 'a cursor from another item\'s history names no position in this one');
+  assert.equal(foreign.json.param, '/starting_after');
 
   // WAC recomputed independently from the log in the order the movements were applied.
   const wacCheck = psql(`
