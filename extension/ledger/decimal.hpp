@@ -4,6 +4,7 @@
 // longjmp skips a C++ destructor (DESIGN.md section 9).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace sk::ledger::dec {
@@ -26,5 +27,12 @@ int sign(Num a);
 // a / b rounded half away from zero to `scale` decimal places, exactly (no double
 // rounding through an intermediate precision). b must not be zero.
 Num div_round(Num a, Num b, int scale);
+
+// Adds `qty` to the sum kept under `key`, starting it at `qty`.
+template <class Key>
+void add_to(std::map<Key, Num>& sums, const Key& key, Num qty) {
+  auto [it, fresh] = sums.try_emplace(key, qty);
+  if (!fresh) it->second = add(it->second, qty);
+}
 
 }  // namespace sk::ledger::dec

@@ -103,14 +103,11 @@ std::string stock_after(const std::vector<Leg>& legs, size_t k) {
 
 // What the posting adds to each balance (item, location, lot or none), summed.
 Value balance_deltas(const std::vector<Leg>& legs) {
-  std::map<std::tuple<std::string, std::string, std::optional<std::string>>, dec::Num> sums;
-  auto add = [&](const Leg& leg, const std::optional<std::string>& lot, dec::Num qty) {
-    auto [it, fresh] = sums.try_emplace({leg.item_id, *leg.location_id, lot}, qty);
-    if (!fresh) it->second = dec::add(it->second, qty);
-  };
+  using Key = std::tuple<std::string, std::string, std::optional<std::string>>;
+  std::map<Key, dec::Num> sums;
   for (const auto& leg : legs) {
-    if (leg.lots.empty()) add(leg, std::nullopt, leg.qty);
-    for (const auto& a : leg.lots) add(leg, a.lot_id, a.qty);
+    if (leg.lots.empty()) dec::add_to(sums, Key{leg.item_id, *leg.location_id, std::nullopt}, leg.qty);
+    for (const auto& a : leg.lots) dec::add_to(sums, Key{leg.item_id, *leg.location_id, a.lot_id}, a.qty);
   }
   Value out = Value::array();
   for (const auto& [key, qty] : sums)

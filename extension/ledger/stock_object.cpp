@@ -40,11 +40,6 @@ struct Split {
   std::map<std::string, dec::Num> by_lot;
 };
 
-void add_to(std::map<std::string, dec::Num>& sums, const std::string& key, dec::Num qty) {
-  auto [it, fresh] = sums.try_emplace(key, qty);
-  if (!fresh) it->second = dec::add(it->second, qty);
-}
-
 void append_field(std::string& out, const char* name, const pg::Text& value) {
   out += ",\"";
   out += name;
@@ -67,7 +62,7 @@ std::string lots_json(const std::map<std::string, dec::Num>& by_lot, const std::
     const pg::Text& ea = lots.at(*a.first).expires_on;
     const pg::Text& eb = lots.at(*b.first).expires_on;
     if (ea.has_value() != eb.has_value()) return ea.has_value();
-    return ea && *ea != *eb && *ea < *eb;
+    return ea && *ea < *eb;
   });
   std::string out = "[";
   for (const auto& [id, qty] : order) {
@@ -110,9 +105,9 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
   for (const auto& row : pg::exec(kBalances, {ids}).rows) {
     dec::Num qty = dec::parse(row.text(3));
     Split& split = splits[row.text(0)];
-    add_to(split.by_location, row.text(1), qty);
+    dec::add_to(split.by_location, row.text(1), qty);
     if (row[2]) {
-      add_to(split.by_lot, *row[2], qty);
+      dec::add_to(split.by_lot, *row[2], qty);
       lot_ids.push_back(*row[2]);
     }
   }
