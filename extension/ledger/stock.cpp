@@ -57,22 +57,24 @@ api::Response stock_list(const api::Call& call) {
     list.push(json::Value::string(v));
   }
   auto as_of = text_param(call.query, "as_of");
-  std::vector<std::string> objects;
-  if (as_of || skus) {
-    // Found items in the order asked: by SKU (active items), or as of an instant.
-    std::string object = as_of ? "sk.stock_object_at(i, $2::timestamptz)::text" : "i.id";
+  // One text column per item found, in the order asked: by id, or by SKU among active items.
+  auto found = [&](const std::string& column) {
     std::string join = ids ? "i.id = r.v" : "i.sku = r.v AND i.archived_at IS NULL";
-    std::string sql = "SELECT " + object + " FROM json_array_elements_text($1::json) WITH ORDINALITY AS r(v, n) " +
-                      "JOIN sk.items i ON " + join + " ORDER BY r.n";
     std::vector<pg::Text> params{list.dump()};
     if (as_of) params.push_back(as_of);
-    for (auto& row : pg::exec(sql, params).rows) objects.push_back(row.text(0));
-  }
-  if (!as_of) {
-    std::vector<std::string> found_ids = skus ? std::move(objects) : values;
-    auto now = stock_objects(found_ids);
-    objects.clear();
-    for (const auto& id : found_ids)
+    std::string sql = "SELECT " + column + " FROM json_array_elements_text($1::json) WITH ORDINALITY AS r(v, n) " +
+                      "JOIN sk.items i ON " + join + " ORDER BY r.n";
+    std::vector<std::string> out;
+    for (auto& row : pg::exec(sql, params).rows) out.push_back(row.text(0));
+    return out;
+  };
+  std::vector<std::string> objects;
+  if (as_of) {
+    objects = found("sk.stock_object_at(i, $2::timestamptz)::text");
+  } else {
+    std::vector<std::string> item_ids = ids ? values : found("i.id");
+    auto now = stock_objects(item_ids);
+    for (const auto& id : item_ids)
       if (auto it = now.find(id); it != now.end()) objects.push_back(std::move(it->second));
   }
 

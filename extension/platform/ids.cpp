@@ -15,9 +15,10 @@ ulid::Generator& generator() {
 std::string next_after(std::string_view prefix, const std::optional<std::string>& floor_id) {
   std::optional<ulid::Bytes> floor;
   if (floor_id && floor_id->size() > prefix.size() + 1) floor = ulid::decode(std::string_view(*floor_id).substr(prefix.size() + 1));
+  if (!floor) return generator().next_id(prefix);
   std::string id(prefix);
   id += '_';
-  id += ulid::encode(floor ? generator().next_after(*floor) : generator().next());
+  id += ulid::encode(generator().next_after(*floor));
   return id;
 }
 
