@@ -32,8 +32,9 @@ void resolve(std::vector<Leg>& legs, Books& books);
 std::vector<std::pair<std::string, size_t>> apply(std::vector<Leg>& legs, Books& books);
 
 // Writes the log rows, the balance cache, the item states and the movement.recorded
-// events in one statement, then the threshold events. Returns each leg's movement object.
+// events (and the answer's key row) in one statement, then the threshold events.
+// Returns each leg's movement object.
 std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books,
-                                const std::vector<std::pair<std::string, size_t>>& crossings);
+                                const std::vector<std::pair<std::string, size_t>>& crossings, const Answer& answer);
 
 }  // namespace sk::ledger

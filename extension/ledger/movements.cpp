@@ -15,7 +15,7 @@ namespace {
 api::Response create_movement(const api::Call& call) {
   std::vector<MovementRequest> requests{read_request(call.body, "")};
   std::vector<Leg> legs = expand(requests);
-  auto objects = post(legs);
+  auto objects = post(legs, {call.claim, 0});
   return api::json_response(objects[0]);  // a transfer answers with its source leg
 }
 
@@ -97,10 +97,11 @@ api::Response reverse_movement(const api::Call& call) {
     if (const json::Value* m = api::member(call.body, "metadata"); m && !m->is_null()) leg.metadata = *m;
     legs.push_back(std::move(leg));
   }
-  auto objects = post(legs);
-  for (size_t k = 0; k < legs.size(); ++k)
-    if (legs[k].primary) return api::json_response(objects[k]);
-  return api::json_response(objects[0]);
+  size_t answer = 0;
+  for (size_t k = legs.size(); k-- > 0;)
+    if (legs[k].primary) answer = k;
+  auto objects = post(legs, {call.claim, answer});
+  return api::json_response(objects[answer]);
 }
 
 api::RouteSpec spec(const char* method, const char* path, const char* op, const char* summary, api::Scope scope) {

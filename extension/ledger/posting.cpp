@@ -3,11 +3,11 @@
 
 namespace sk::ledger {
 
-std::vector<std::string> post(std::vector<Leg>& legs) {
+std::vector<std::string> post(std::vector<Leg>& legs, const Answer& answer) {
   Books books;
   resolve(legs, books);
   auto crossings = apply(legs, books);
-  return record(legs, books, crossings);
+  return record(legs, books, crossings, answer);
 }
 
 }  // namespace sk::ledger

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ledger/decimal.hpp"
+#include "platform/api.hpp"
 #include "platform/json.hpp"
 
 namespace sk::ledger {
@@ -65,8 +66,15 @@ struct Leg {
 // signs, unit_cost only on receipts, to_location_id only on transfers, default reasons.
 std::vector<Leg> expand(const std::vector<MovementRequest>& requests);
 
+// The leg whose movement object a handler answers with. Given the request's claim, the
+// posting statement also stores that answer (200, JSON) under the Idempotency-Key.
+struct Answer {
+  api::IdempotencyClaim* claim = nullptr;
+  size_t leg = 0;
+};
+
 // Posts the legs atomically and returns each leg's movement object (JSON text), in order.
-std::vector<std::string> post(std::vector<Leg>& legs);
+std::vector<std::string> post(std::vector<Leg>& legs, const Answer& answer = {});
 
 // Locks the item_stock rows of these items (creating missing ones) in id order, so
 // concurrent posters of one item queue up instead of racing. Throws 404 for an item

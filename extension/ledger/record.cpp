@@ -8,6 +8,7 @@
 #include "pg/spi.hpp"
 #include "platform/ids.hpp"
 #include "platform/events.hpp"
+#include "platform/idempotency.hpp"
 
 namespace sk::ledger {
 namespace {
@@ -48,16 +49,20 @@ ins AS (
   UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = at.t, last_movement_id = x.m
     FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint, m text) CROSS JOIN at
    WHERE s.item_id = ANY ($5::text[]) AND s.item_id = x.i
-)
+)%ANSWER%
 SELECT item_id, seq::text, object::text, %DELIVERIES%::text FROM ins
 )SQL";
 
-// The statement with the outbox's delivery fan-out (or none) in place.
-std::string record_statement() {
+// The statement with the outbox's delivery fan-out (or none) in place, and the key row
+// of the answer (parameters $6 to $10) when there is one.
+std::string record_statement(bool answer) {
   events::FanOut f = events::fan_out("ev");
   std::string sql = kRecord;
   sql.replace(sql.find("%FAN_OUT%"), 9, f.cte);
   sql.replace(sql.find("%DELIVERIES%"), 12, f.count);
+  std::string key_row =
+      answer ? ", answer AS (" + idempotency::insert_row_sql(6, "ins.object::text") + " FROM ins WHERE ins.id = $10)" : "";
+  sql.replace(sql.find("%ANSWER%"), 8, key_row);
   return sql;
 }
 
@@ -154,7 +159,7 @@ std::vector<std::string> movement_ids(const std::vector<Leg>& legs, const Books&
 }  // namespace
 
 std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books,
-                                const std::vector<std::pair<std::string, size_t>>& crossings) {
+                                const std::vector<std::pair<std::string, size_t>>& crossings, const Answer& answer) {
   const std::vector<std::string> ids = movement_ids(legs, books);
   Value rows = Value::array();
   for (size_t k = 0; k < legs.size(); ++k) rows.push(leg_json(legs[k], ids[k]));
@@ -165,12 +170,22 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
   std::vector<std::string> item_ids;
   Value states = item_states(legs, ids, &item_ids);
 
-  auto result = pg::exec(record_statement(), {rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), pg::text_array(item_ids)});
+  std::vector<pg::Text> params{rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), pg::text_array(item_ids)};
+  api::Response reply = api::json_response("");
+  if (answer.claim) {
+    for (auto& p : idempotency::row_params(*answer.claim, reply)) params.push_back(std::move(p));
+    params.push_back(ids.at(answer.leg));
+  }
+  auto result = pg::exec(record_statement(answer.claim != nullptr), params);
   std::map<std::pair<std::string, int64_t>, size_t> leg_of;
   for (size_t k = 0; k < legs.size(); ++k) leg_of[{legs[k].item_id, legs[k].seq}] = k;
   std::vector<std::string> objects(legs.size());
   for (auto& row : result.rows) objects.at(leg_of.at({row.text(0), std::stoll(row.text(1))})) = row.text(2);
 
+  if (answer.claim) {
+    reply.body = objects.at(answer.leg);
+    answer.claim->stored = std::move(reply);
+  }
   if (!result.rows.empty()) events::deliveries_written(std::stoull(result.rows[0].text(3)));
   for (const auto& [type, k] : crossings) events::emit(type, stock_after(legs, k));
   return objects;

@@ -14,12 +14,28 @@ void check_key(const std::optional<std::string>& key) {
     api::fail(400, "idempotency_key_invalid", "The Idempotency-Key must be 1 to 255 printable ASCII characters.");
 }
 
-bool store(const std::string& key, const std::string& request_hash, const api::Response& response) {
-  return !pg::exec(
-              "INSERT INTO sk.idempotency_keys (key, request_hash, status, content_type, body) "
-              "VALUES ($1, decode($2, 'hex'), $3::integer, $4, $5) ON CONFLICT DO NOTHING RETURNING 1",
-              {key, request_hash, std::to_string(response.status), response.content_type, response.body})
-              .empty();
+std::string insert_row_sql(int n, const std::string& body) {
+  auto param = [&](int k) { return "$" + std::to_string(n + k); };
+  return "INSERT INTO sk.idempotency_keys (key, request_hash, status, content_type, body) SELECT " + param(0) +
+         ", decode(" + param(1) + ", 'hex'), " + param(2) + "::integer, " + param(3) + ", " + body;
+}
+
+std::vector<pg::Text> row_params(const api::IdempotencyClaim& claim, const api::Response& response) {
+  return {claim.key, claim.request_hash, std::to_string(response.status), response.content_type};
+}
+
+bool key_taken(const pg::PgError& e) { return e.sqlstate == "23505" && e.constraint == "idempotency_keys_pkey"; }
+
+void insert(const api::IdempotencyClaim& claim, const api::Response& response) {
+  auto params = row_params(claim, response);
+  params.push_back(response.body);
+  pg::exec(insert_row_sql(1, "$5"), params);
+}
+
+bool store(const api::IdempotencyClaim& claim, const api::Response& response) {
+  auto params = row_params(claim, response);
+  params.push_back(response.body);
+  return !pg::exec(insert_row_sql(1, "$5") + " ON CONFLICT DO NOTHING RETURNING 1", params).empty();
 }
 
 api::Response replay(const std::string& key, const std::string& request_hash) {

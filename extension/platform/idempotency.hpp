@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "pg/spi.hpp"
 #include "platform/api.hpp"
 
 namespace sk::idempotency {
@@ -13,10 +14,22 @@ namespace sk::idempotency {
 // 1–255 printable ASCII characters; throws ApiError 400 otherwise.
 void check_key(const std::optional<std::string>& key);
 
-// Stores the response of the request `request_hash` under `key` in the current
-// (sub)transaction; false when the key is already taken. Waits, on the unique index,
-// for a concurrent transaction holding the key to end.
-bool store(const std::string& key, const std::string& request_hash, const api::Response& response);
+// The key row as INSERT … SELECT, for any statement that writes it: parameters $n to
+// $n+3 are `row_params` (key, request hash in hex, status, content type) and `body` is
+// the SQL expression of the response body.
+std::string insert_row_sql(int n, const std::string& body);
+std::vector<pg::Text> row_params(const api::IdempotencyClaim& claim, const api::Response& response);
+
+// Whether `e` is the unique violation of a key already taken (by a retry, or by a
+// concurrent request the insert waited for). The (sub)transaction is then aborted.
+bool key_taken(const pg::PgError& e);
+
+// Inserts the key row inside a subtransaction the caller rolls back when it fails with
+// `key_taken`: a plain insert costs less than ON CONFLICT's speculative insertion.
+void insert(const api::IdempotencyClaim& claim, const api::Response& response);
+
+// The same where an error must not abort the transaction: false when the key is taken.
+bool store(const api::IdempotencyClaim& claim, const api::Response& response);
 
 // The stored response for a key found taken: replayed when it was stored for the same
 // request; ApiError 409 idempotency_key_reused when for another.

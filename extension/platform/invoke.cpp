@@ -149,27 +149,35 @@ Response handle(const Request& req) {
   }
 
   idempotency::check_key(req.idempotency_key);
-  const std::string& key = *req.idempotency_key;
   ParsedBody body = parse_json_body(req.body);
-  const std::string hash = req.request_hash ? *req.request_hash : request_hash(req, body);
+  api::IdempotencyClaim claim{*req.idempotency_key, req.request_hash ? *req.request_hash : request_hash(req, body),
+                              std::nullopt};
 
   // The handler runs first and its response is stored with the key in its own
-  // subtransaction. When the key is already taken (a retry, or a concurrent request
-  // that won: the insert waits for it on the unique index), everything the handler did
-  // is rolled back and the stored response replayed. A 4xx rolls the handler back and
-  // is stored in the outer transaction.
+  // subtransaction (by the handler's own statement, or here after it). When the key is
+  // already taken (a retry, or a concurrent request that won: the insert waits for it on
+  // the unique index), everything the handler did is rolled back and the stored
+  // response replayed. A 4xx rolls the handler back and is stored in the outer
+  // transaction.
   struct KeyTaken {};
   Response response;
   try {
     pg::in_subtransaction([&] {
       api::Call call{spec, req.path, m.id, parse_query(spec, req.query), validate_body(spec, req.body, body),
-                     req.request_id};
-      response = route.handler(call);
-      if (!idempotency::store(key, hash, response)) throw KeyTaken{};
+                     req.request_id, &claim};
+      try {
+        response = route.handler(call);
+        if (!claim.stored) idempotency::insert(claim, response);
+      } catch (const pg::PgError& e) {
+        if (idempotency::key_taken(e)) throw KeyTaken{};
+        throw;
+      }
+      if (claim.stored && !(*claim.stored == response))
+        throw std::logic_error("a handler answered other than what it stored under the Idempotency-Key");
     });
     return response;
   } catch (const KeyTaken&) {
-    return idempotency::replay(key, hash);
+    return idempotency::replay(claim.key, claim.request_hash);
   } catch (const ApiError& e) {
     response = problem(e, req.request_id);
   } catch (const pg::PgError& e) {
@@ -177,7 +185,7 @@ Response handle(const Request& req) {
     if (!mapped) throw;
     response = problem(*mapped, req.request_id);
   }
-  if (!idempotency::store(key, hash, response)) return idempotency::replay(key, hash);
+  if (!idempotency::store(claim, response)) return idempotency::replay(claim.key, claim.request_hash);
   return response;
 }
 

@@ -104,8 +104,10 @@ test('movements: types, signs, transfer legs, retrieval, list filters and pagina
   assert.equal(wrong.headers.get('content-type'), 'application/problem+json');
   assert.equal(wrong.json.param, '/qty');
 
-  const t = await move(acct.test, { item_id: it.id, qty: 4, type: 'transfer', to_location_id: loc.id });
+  const transfer = { item_id: it.id, qty: 4, type: 'transfer', to_location_id: loc.id };
+  const t = await move(acct.test, transfer, 'transfer-1');
   assert.equal(t.status, 200, t.text);
+  assert.equal((await move(acct.test, transfer, 'transfer-1')).text, t.text, 'a retried transfer replays its source leg');
   assert.match(t.json.transfer_id, /^trf_/);
   assert.equal(t.json.qty, '-4');
   const legs = await api(acct.test, 'GET', '/movements', { query: { transfer_id: t.json.transfer_id } });
@@ -151,8 +153,12 @@ test('reversal: once; the second attempt is 409', async () => {
   const it = await item(acct.test, { sku: 'REV-1', name: 'Nut' });
   const r = await move(acct.test, { item_id: it.id, qty: 5, type: 'receipt', unit_cost: 2 });
   const s = await move(acct.test, { item_id: it.id, qty: -3, type: 'sale' });
-  const rev = await api(acct.test, 'POST', `/movements/${s.json.id}/reverse`, { body: { reference: 'oops' }, idem: true });
+  const rev = await api(acct.test, 'POST', `/movements/${s.json.id}/reverse`, { body: { reference: 'oops' }, idem: 'rev-1' });
   assert.equal(rev.status, 200, rev.text);
+  const retried = await api(acct.test, 'POST', `/movements/${s.json.id}/reverse`, { body: { reference: 'oops' }, idem: 'rev-1' });
+  assert.equal(retried.status, 200, 'a retried reversal replays its answer, not 409 movement_already_reversed');
+  assert.equal(retried.text, rev.text);
+  assert.equal(retried.headers.get('idempotent-replayed'), 'true');
   assert.equal(rev.json.reverses, s.json.id);
   assert.equal(rev.json.qty, '3');
   assert.equal(rev.json.on_hand_after, '5');
