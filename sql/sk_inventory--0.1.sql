@@ -357,15 +357,23 @@ RETURN (SELECT row_to_json(o) FROM (SELECT
 -- json already): a batch writes 1000 of them.
 CREATE FUNCTION sk.event_data(object json) RETURNS json
   AS 'MODULE_PATHNAME', 'sk_event_data' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
--- The endpoints that receive events now, and those an event of this type is delivered
--- to (both inlined into the caller).
+-- The endpoints that receive events now (every tenant's, for the worker), the current
+-- tenant's, and those of its endpoints an event of this type is delivered to (all
+-- inlined into the caller). The tenant is named, not left to RLS alone: the worker and
+-- DBAs, who bypass RLS, emit events too (lot.expiring), and their deliveries must stay
+-- within the event's tenant.
 CREATE FUNCTION sk.receiving_endpoints() RETURNS SETOF sk.webhook_endpoints LANGUAGE sql STABLE
 BEGIN ATOMIC
   SELECT * FROM sk.webhook_endpoints w WHERE w.status = 'enabled' AND w.deleted_at IS NULL;
 END;
+CREATE FUNCTION sk.tenant_receiving_endpoints() RETURNS SETOF sk.webhook_endpoints LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT * FROM sk.receiving_endpoints() w
+   WHERE w.account_id = sk.current_account() AND w.livemode = sk.current_livemode();
+END;
 CREATE FUNCTION sk.subscribers(event_type text) RETURNS TABLE (endpoint_id text) LANGUAGE sql STABLE
 BEGIN ATOMIC
-  SELECT w.id FROM sk.receiving_endpoints() w
+  SELECT w.id FROM sk.tenant_receiving_endpoints() w
    WHERE w.enabled_events = '{*}' OR event_type = ANY (w.enabled_events);
 END;
 
@@ -385,7 +393,8 @@ END;
 
 GRANT EXECUTE ON FUNCTION sk.webhook_endpoint_object(sk.webhook_endpoints),
                           sk.webhook_delivery_object(sk.webhook_deliveries),
-                          sk.event_data(json), sk.receiving_endpoints(), sk.subscribers(text),
+                          sk.event_data(json), sk.receiving_endpoints(), sk.tenant_receiving_endpoints(),
+                          sk.subscribers(text),
                           sk.stop_queued_deliveries(text, boolean, text, text) TO sk_owner;
 -- Reporting roles see the delivery log, not the endpoints (which hold signing secrets).
 GRANT SELECT ON sk.webhook_deliveries, sk.webhook_attempts TO sk_reporting;

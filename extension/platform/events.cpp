@@ -25,7 +25,7 @@ bool receivers_exist() {
   if (!tenant) return true;  // no tenant to cache for: always fan out
   auto key = std::make_pair(tenant->account_id, tenant->livemode);
   if (auto it = g_receivers.find(key); it != g_receivers.end()) return it->second;
-  auto r = pg::exec("SELECT EXISTS (SELECT FROM sk.receiving_endpoints())::text, '" + std::string(kTable) +
+  auto r = pg::exec("SELECT EXISTS (SELECT FROM sk.tenant_receiving_endpoints())::text, '" + std::string(kTable) +
                     "'::regclass::oid::text");
   caches::filled(kTable, static_cast<uint32_t>(std::stoul(r.rows[0].text(1))));
   return g_receivers[key] = r.rows[0].text(0) == "true";

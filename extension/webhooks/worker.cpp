@@ -100,15 +100,24 @@ struct Claimed {
   Outgoing out;
 };
 
+// Queued deliveries the worker can send: to an endpoint of their own tenant that
+// receives events, of an event that exists. Claiming and waiting both read this, so a
+// delivery that cannot be sent neither holds up the queue nor makes the wait zero.
+constexpr const char* kSendable =
+    "d.status IN ('pending', 'retrying') "
+    "AND EXISTS (SELECT FROM sk.receiving_endpoints() w "
+    "             WHERE (w.account_id, w.livemode, w.id) = (d.account_id, d.livemode, d.endpoint_id)) "
+    "AND EXISTS (SELECT FROM sk.events e WHERE (e.account_id, e.livemode, e.id) = (d.account_id, d.livemode, d.event_id))";
+
 std::vector<Claimed> claim() {
   std::vector<Claimed> claimed;
   in_transaction([&] {
     auto r = pg::exec(
-        "WITH due AS ("
-        "  SELECT account_id, livemode, id FROM sk.webhook_deliveries"
-        "   WHERE status IN ('pending', 'retrying') AND next_attempt_at <= now()"
-        "     AND (lease_until IS NULL OR lease_until < now())"
-        "   ORDER BY next_attempt_at LIMIT $1::int FOR UPDATE SKIP LOCKED) "
+        std::string("WITH due AS ("
+                    "  SELECT d.account_id, d.livemode, d.id FROM sk.webhook_deliveries d"
+                    "   WHERE ") + kSendable + " AND d.next_attempt_at <= now()"
+        "     AND (d.lease_until IS NULL OR d.lease_until < now())"
+        "   ORDER BY d.next_attempt_at LIMIT $1::int FOR UPDATE OF d SKIP LOCKED) "
         "UPDATE sk.webhook_deliveries d SET lease_until = now() + $2::interval, lease_owner = $3::int "
         "  FROM due, sk.receiving_endpoints() w, sk.events e "
         " WHERE (d.account_id, d.livemode, d.id) = (due.account_id, due.livemode, due.id) "
@@ -244,9 +253,9 @@ long next_wait_ms() {
   long wait = 1000;
   in_transaction([&] {
     auto v = pg::exec_value(
-        "SELECT greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint "
-        "  FROM sk.webhook_deliveries WHERE status IN ('pending', 'retrying') "
-        "HAVING count(*) > 0");  // no row when nothing is due: greatest(0, NULL) would be 0, a busy loop
+        std::string("SELECT greatest(0, ceil(extract(epoch FROM min(d.next_attempt_at) - now()) * 1000))::bigint "
+                    "  FROM sk.webhook_deliveries d WHERE ") + kSendable +
+        " HAVING count(*) > 0");  // no row when nothing is due: greatest(0, NULL) would be 0, a busy loop
     if (v) wait = std::min(wait, std::stol(*v));
   });
   return wait;

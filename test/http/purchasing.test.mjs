@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
-import { api, createAccount, startReceiver, sleep } from './lib.mjs';
+import { api, createAccount, psql, startReceiver, sleep } from './lib.mjs';
 
 function isoDate(daysFromToday) {
   return new Date(Date.now() + daysFromToday * 86400000).toISOString().slice(0, 10);
@@ -57,6 +57,9 @@ test('a GRN completes into receipts at landed cost and grn.completed is delivere
 
 test('the worker\'s scheduler emits lot.expiring once for a lot entering the warning window', async () => {
   const { acct, rx, verify } = await setup('Expiring', ['lot.expiring']);
+  // Another tenant listening for the same type: the worker bypasses RLS, and its fan-out
+  // must still stay within the lot's tenant.
+  const bystander = await setup('Expiring bystander', ['lot.expiring']);
   try {
     const item = (await api(acct.test, 'POST', '/items', { body: { sku: 'YOG', name: 'Yoghurt', track_lots: true }, idem: true })).json;
     const soon = await api(acct.test, 'POST', '/movements', {
@@ -71,10 +74,15 @@ test('the worker\'s scheduler emits lot.expiring once for a lot entering the war
     assert.equal(event.data.object.on_hand, '12');
     await sleep(1500);  // three more scheduler rounds at the test interval
     assert.equal(rx.received.length, 1, 'once per lot; the lot beyond the window is not due');
+    assert.equal(bystander.rx.received.length, 0, "another tenant's endpoint gets nothing");
+    assert.equal(psql(`SELECT count(*) FROM sk.webhook_deliveries d JOIN sk.webhook_endpoints w ON w.id = d.endpoint_id
+                        WHERE d.event_id = '${event.id}' AND (w.account_id, w.livemode) <> (d.account_id, d.livemode)`), '0',
+                 'no delivery of the event is queued for an endpoint of another tenant');
     const lots = await api(acct.test, 'GET', '/lots', { query: { item_id: item.id, expiring_before: isoDate(30) } });
     assert.deepEqual(lots.json.data.map((l) => l.code), ['Y-1']);
   } finally {
     await rx.close();
+    await bystander.rx.close();
   }
 });
 

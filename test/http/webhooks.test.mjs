@@ -265,6 +265,30 @@ test('an event type the endpoint did not enable is not sent', async () => {
   }
 });
 
+test('queued deliveries that cannot be sent hold up neither the queue nor the worker', async () => {
+  const acct = createAccount('Unsendable');
+  const rx = await startReceiver();
+  try {
+    const ep = await endpoint(acct.test, rx.url);
+    const item = await createItem(acct.test, 'UNSENDABLE-1');
+    const event = verify(ep.secret, (await rx.waitFor((r) => r.length >= 1))[0]);
+    // More overdue rows than the worker claims at once, at the head of the queue, for an
+    // endpoint that does not exist (what an older version's cross-tenant fan-out left).
+    psql(`INSERT INTO sk.webhook_deliveries (account_id, livemode, endpoint_id, event_id, next_attempt_at)
+          SELECT '${acct.id}', false, 'we_gone_' || g, '${event.id}', now() - interval '1 hour'
+            FROM generate_series(1, 600) g`);
+    try {
+      await api(acct.test, 'PATCH', `/items/${item.id}`, { body: { name: 'renamed' }, idem: true });
+      const [, next] = await rx.waitFor((r) => r.length >= 2);
+      assert.equal(verify(ep.secret, next).type, 'item.updated', 'the sendable delivery behind them is sent');
+    } finally {
+      psql(`DELETE FROM sk.webhook_deliveries WHERE account_id = '${acct.id}' AND endpoint_id LIKE 'we_gone_%'`);
+    }
+  } finally {
+    await rx.close();
+  }
+});
+
 test('a live-mode endpoint on 127.0.0.1 is refused; test mode may use loopback', async () => {
   const acct = createAccount('SSRF');
   const res = await api(acct.live, 'POST', '/webhook_endpoints', { body: { url: 'http://127.0.0.1:9/hook', enabled_events: ['*'] }, idem: true });
