@@ -239,10 +239,7 @@ CREATE FUNCTION sk.invoke(method text, path text, query text, authorization text
                           idempotency_key text, request_id text, body text,
                           OUT status integer, OUT content_type text, OUT body text, OUT replayed boolean)
   AS 'MODULE_PATHNAME', 'sk_invoke' LANGUAGE C VOLATILE SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp
-  -- Every statement is prepared once per backend and is a keyed lookup whose best plan
-  -- does not depend on the values; the default would re-plan some on every call.
-  SET plan_cache_mode = force_generic_plan;
+  SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION sk.openapi() RETURNS text
   AS 'MODULE_PATHNAME', 'sk_openapi' LANGUAGE C STABLE;
