@@ -92,8 +92,8 @@ const CachedKey* look_up(const std::string& hash) {
   context::AuthLookupScope lookup;
   auto r = pg::exec(
       "SELECT id, account_id, livemode::text, kind, array_to_string(scopes, ','), "
-      "(extract(epoch FROM expires_at) * 1000000 - 946684800000000)::bigint::text, "
-      "'sk.api_keys'::regclass::oid::text FROM sk.api_keys WHERE secret_hash = decode($1, 'hex')",
+      "(extract(epoch FROM expires_at) * 1000000 - 946684800000000)::bigint::text "
+      "FROM sk.api_keys WHERE secret_hash = decode($1, 'hex')",
       {hash});
   if (r.empty()) return nullptr;
   const auto& row = r.rows[0];
@@ -102,7 +102,7 @@ const CachedKey* look_up(const std::string& hash) {
   // Microseconds since 2000-01-01 UTC, which is what a TimestampTz holds.
   if (row[5]) entry.expires_at = static_cast<TimestampTz>(std::stoll(*row[5]));
   if (g_keys.size() >= kMaxCachedKeys) g_keys.clear();
-  caches::filled(kTable, static_cast<Oid>(std::stoul(row.text(6))));
+  caches::filled(kTable);
   return &g_keys.insert_or_assign(hash, std::move(entry)).first->second;
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "pg/postgres.hpp"
+#include "pg/spi.hpp"
 
 extern "C" {
 #include "commands/trigger.h"
@@ -16,7 +17,7 @@ namespace {
 struct Watched {
   const char* table;
   Clear clear;
-  Oid relid = InvalidOid;  // learnt when the cache is first filled
+  Oid relid = InvalidOid;  // learnt when the cache is filled
 };
 
 std::vector<Watched>& watched() {
@@ -26,7 +27,10 @@ std::vector<Watched>& watched() {
 
 void on_relcache_invalidation(Datum, Oid relid) {
   for (auto& w : watched())
-    if (relid == InvalidOid || relid == w.relid) w.clear();
+    if (relid == InvalidOid || relid == w.relid) {
+      w.clear();
+      w.relid = InvalidOid;
+    }
 }
 
 }  // namespace
@@ -36,9 +40,10 @@ void watch(const char* table, Clear clear) {
   watched().push_back({table, clear});
 }
 
-void filled(const char* table, uint32_t relid) {
+void filled(const char* table) {
   for (auto& w : watched())
-    if (std::strcmp(w.table, table) == 0) w.relid = relid;
+    if (w.relid == InvalidOid && std::strcmp(w.table, table) == 0)
+      w.relid = static_cast<Oid>(std::stoul(pg::exec_value("SELECT to_regclass($1)::oid::text", {std::string(table)}).value()));
 }
 
 }  // namespace sk::caches

@@ -4,7 +4,6 @@
 // every backend when the change commits; each backend processes it before it next takes a
 // lock or starts a transaction, so a cache is never read past a committed change.
 #pragma once
-#include <cstdint>
 
 namespace sk::caches {
 
@@ -14,8 +13,9 @@ using Clear = void (*)();
 // resets every relcache entry.
 void watch(const char* table, Clear clear);
 
-// A cache of `table` was filled; `relid` is the table's oid, read in the same statement
-// (the oid changes if the extension is dropped and created again).
-void filled(const char* table, uint32_t relid);
+// A cache of `table` was filled (in this transaction, which therefore holds a lock on
+// the table): its oid is learnt now, after each invalidation, since it changes when the
+// extension is dropped and created again.
+void filled(const char* table);
 
 }  // namespace sk::caches

@@ -25,10 +25,9 @@ bool receivers_exist() {
   if (!tenant) return true;  // no tenant to cache for: always fan out
   auto key = std::make_pair(tenant->account_id, tenant->livemode);
   if (auto it = g_receivers.find(key); it != g_receivers.end()) return it->second;
-  auto r = pg::exec("SELECT EXISTS (SELECT FROM sk.tenant_receiving_endpoints())::text, '" + std::string(kTable) +
-                    "'::regclass::oid::text");
-  caches::filled(kTable, static_cast<uint32_t>(std::stoul(r.rows[0].text(1))));
-  return g_receivers[key] = r.rows[0].text(0) == "true";
+  bool exist = pg::exec_value("SELECT EXISTS (SELECT FROM sk.tenant_receiving_endpoints())::text") == "true";
+  caches::filled(kTable);
+  return g_receivers[key] = exist;
 }
 
 }  // namespace
