@@ -40,6 +40,16 @@ void require_account(const std::string& account_id) {
     api::fail(404, "resource_missing", "No such account: '" + account_id + "'.");
 }
 
+// A reporting role sees its tenant through RLS alone: a role that bypasses RLS would see
+// every tenant, and the extension's own roles must never carry a tenant.
+void require_rls_bound(Oid role, const std::string& name) {
+  bool bypasses = pg::exec_value("SELECT (rolsuper OR rolbypassrls)::text FROM pg_roles WHERE oid = $1::oid",
+                                 {std::to_string(role)}) == "true";
+  if (bypasses || name == "sk_owner" || name == "sk_api" || name == "sk_reporting")
+    api::fail(400, "role_not_bound_by_rls",
+              "Role '" + name + "' bypasses row-level security or is one of the extension's own roles; map a role bound by RLS.");
+}
+
 // jsonb from text, converted outside the C++ frames (jsonb_in may raise).
 Datum jsonb_result(Datum cstring) { return DirectFunctionCall1(jsonb_in, cstring); }
 
@@ -165,6 +175,7 @@ Datum sk_grant_reporting(PG_FUNCTION_ARGS) {
     bool livemode = PG_GETARG_BOOL(2);
     sk::pg::SpiSession spi;
     require_account(account_id);
+    require_rls_bound(role, role_name);
     sk::pg::exec("DELETE FROM sk.reporting_roles WHERE role_name = $1", {std::string(role_name)});
     {
       TenantScope scope(Tenant{account_id, livemode});

@@ -64,9 +64,12 @@ int scan_expiring_lots() {
   for (const auto& row : due.rows) {
     // The event belongs to the lot's tenant: act for it, as the API would.
     context::TenantScope tenant(context::Tenant{row.text(0), row.text(1) == "true"});
+    // By its full key: the worker bypasses RLS, whose tenant predicate would otherwise
+    // lead the lookup into the primary key.
     auto lot = pg::exec_value(
-        "UPDATE sk.lots l SET expiring_notified_at = now() WHERE l.id = $1 RETURNING sk.lot_stock_object(l)::text",
-        {row.text(2)});
+        "UPDATE sk.lots l SET expiring_notified_at = now() WHERE (l.account_id, l.livemode, l.id) = ($1, $2::boolean, $3) "
+        "RETURNING sk.lot_stock_object(l)::text",
+        {row.text(0), row.text(1), row.text(2)});
     events::emit("lot.expiring", *lot);
   }
   return static_cast<int>(due.rows.size());

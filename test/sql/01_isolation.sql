@@ -1,6 +1,6 @@
 -- Two accounts × two modes: no path lets one world see or change another's rows.
 \ir lib/setup.sql
-SELECT plan(29);
+SELECT plan(32);
 
 -- One item per world, same SKU everywhere: SKUs are unique per account and mode only.
 SELECT (body->>'id') AS item_at FROM pg_temp.api(:'a_test', 'POST', '/items', '{"sku":"S-1","name":"A test"}', 'k1') \gset
@@ -63,6 +63,14 @@ RESET ROLE;
 CREATE ROLE sk_test_reporter_a;
 CREATE ROLE sk_test_reporter_none IN ROLE sk_reporting;
 SELECT lives_ok(format($$ SELECT sk.grant_reporting('sk_test_reporter_a', %L, false) $$, :'a_id'), 'map a reporting role to A test');
+-- RLS is a reporting role's only fence: roles that bypass it, and the extension's own, are refused.
+CREATE ROLE sk_test_reporter_bypass BYPASSRLS;
+SELECT throws_ok(format($$ SELECT sk.grant_reporting('sk_test_reporter_bypass', %L, false) $$, :'a_id'), '22023', NULL,
+                 'a BYPASSRLS role cannot be a reporting role');
+SELECT throws_ok(format($$ SELECT sk.grant_reporting('postgres', %L, false) $$, :'a_id'), '22023', NULL,
+                 'a superuser cannot be a reporting role');
+SELECT throws_ok(format($$ SELECT sk.grant_reporting('sk_owner', %L, false) $$, :'a_id'), '22023', NULL,
+                 'the owner role cannot carry a tenant');
 SET LOCAL ROLE sk_test_reporter_a;
 SELECT is((SELECT array_agg(id)::text FROM sk.items), ARRAY[:'item_at', (SELECT max(id) FROM sk.items)]::text,
           'the reporting role sees A test items only');
