@@ -211,6 +211,15 @@ void record(const std::vector<Claimed>& claimed, const std::vector<Outcome>& out
   });
 }
 
+// Queued deliveries that can never be sent become dead letters, replayable once their
+// endpoint receives again: an event written while its endpoint was being disabled
+// queues a delivery the disabling did not see; an endpoint or event may be gone.
+void bury_unsendable() {
+  pg::exec(std::string("UPDATE sk.webhook_deliveries d SET status = 'dead', next_attempt_at = NULL, lease_until = NULL, "
+                       "    lease_owner = NULL, last_error = 'endpoint not receiving', updated_at = now() "
+                       "  WHERE d.status IN ('pending', 'retrying') AND NOT (") + kSendable + ")");
+}
+
 // Leases of workers that are gone (a crash, an immediate shutdown) are released.
 void release_orphaned_leases() {
   in_transaction([] {
@@ -291,9 +300,14 @@ void run() {
         pgstat_report_activity(STATE_IDLE, nullptr);
         if (ShutdownRequestPending || claimed.size() < static_cast<size_t>(kBatch)) break;
       }
-      // The scheduler: lot.expiring every sk.scheduler_interval, retention hourly.
-      every(last_scan, std::chrono::milliseconds(settings::scheduler_interval_ms()),
-            [] { in_transaction([] { purchasing::scan_expiring_lots(); }); });
+      // The scheduler: lot.expiring and unsendable deliveries every sk.scheduler_interval,
+      // retention hourly.
+      every(last_scan, std::chrono::milliseconds(settings::scheduler_interval_ms()), [] {
+        in_transaction([] {
+          purchasing::scan_expiring_lots();
+          bury_unsendable();
+        });
+      });
       every(last_prune, std::chrono::hours(1), prune_expired);
       long wait = next_wait_ms();
       if (wait > 0 && !ShutdownRequestPending)

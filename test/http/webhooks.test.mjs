@@ -265,7 +265,7 @@ test('an event type the endpoint did not enable is not sent', async () => {
   }
 });
 
-test('queued deliveries that cannot be sent hold up neither the queue nor the worker', async () => {
+test('queued deliveries that cannot be sent hold up neither the queue nor the worker, and become dead letters', async () => {
   const acct = createAccount('Unsendable');
   const rx = await startReceiver();
   try {
@@ -281,6 +281,10 @@ test('queued deliveries that cannot be sent hold up neither the queue nor the wo
       await api(acct.test, 'PATCH', `/items/${item.id}`, { body: { name: 'renamed' }, idem: true });
       const [, next] = await rx.waitFor((r) => r.length >= 2);
       assert.equal(verify(ep.secret, next).type, 'item.updated', 'the sendable delivery behind them is sent');
+      await eventually(() => psql(`SELECT count(*) FROM sk.webhook_deliveries WHERE account_id = '${acct.id}'
+                                     AND endpoint_id LIKE 'we_gone_%' AND status = 'dead'
+                                     AND last_error = 'endpoint not receiving'`) === '600',
+                       15000, 'the unsendable deliveries to become dead letters');
     } finally {
       psql(`DELETE FROM sk.webhook_deliveries WHERE account_id = '${acct.id}' AND endpoint_id LIKE 'we_gone_%'`);
     }
