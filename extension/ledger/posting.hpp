@@ -89,8 +89,15 @@ struct ItemState {
   std::optional<std::string> last_movement_at;  // RFC 3339 UTC, microseconds (sk.rfc3339)
   std::optional<std::string> last_movement_id;  // the next movement's id must sort after it
 };
+// What the same statement reads of the account: its default location ("" when it has
+// none) and today's date (ISO), so a posting that names no location needs no other read.
+struct AccountFacts {
+  std::string default_location;
+  std::string today;
+};
 std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item_ids,
-                                            const std::map<std::string, std::string>& param_for_item);
+                                            const std::map<std::string, std::string>& param_for_item,
+                                            AccountFacts* facts = nullptr);
 
 // A fresh transfer id (trf_…).
 std::string new_transfer_id();

@@ -17,24 +17,22 @@ std::optional<dec::Num> num_or_null(const pg::Text& t) {
 
 const char* kLockItems =
     "SELECT i.id, i.track_lots::text, (i.negative_stock = 'reject')::text, (i.archived_at IS NOT NULL)::text, "
-    "i.reorder_point::text, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id "
+    "i.reorder_point::text, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id, "
+    "(SELECT l.id FROM sk.locations l WHERE l.is_default), current_date::text "
     "FROM sk.items i JOIN sk.item_stock s ON s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id "
     "WHERE i.id = ANY ($1::text[]) ORDER BY i.id FOR UPDATE OF s";
 
+// The default location and today came with the item locks; named locations are looked up.
 void resolve_locations(std::vector<Leg>& legs, Books& books) {
   std::set<std::string> wanted;
   for (const auto& leg : legs)
     if (leg.location_id) wanted.insert(*leg.location_id);
-  auto rows = pg::exec(
-      "SELECT l.id, l.is_default::text, current_date::text FROM sk.locations l "
-      "WHERE l.is_default OR l.id = ANY ($1::text[])",
-      {pg::text_array({wanted.begin(), wanted.end()})});
   std::set<std::string> found;
-  for (const auto& row : rows.rows) {
-    found.insert(row.text(0));
-    books.today = row.text(2);
-    if (row.text(1) == "true") books.default_location = row.text(0);
-  }
+  if (!wanted.empty())
+    for (const auto& row :
+         pg::exec("SELECT l.id FROM sk.locations l WHERE l.id = ANY ($1::text[])", {pg::text_array({wanted.begin(), wanted.end()})})
+             .rows)
+      found.insert(row.text(0));
   for (auto& leg : legs) {
     if (!leg.location_id) {
       if (books.default_location.empty())
@@ -148,7 +146,8 @@ void load_balances(const std::vector<Leg>& legs, Books& books) {
 }  // namespace
 
 std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item_ids,
-                                            const std::map<std::string, std::string>& param_for_item) {
+                                            const std::map<std::string, std::string>& param_for_item,
+                                            AccountFacts* facts) {
   std::set<std::string> unique(item_ids.begin(), item_ids.end());
   std::string ids = pg::text_array({unique.begin(), unique.end()});
   auto rows = pg::exec(kLockItems, {ids});
@@ -173,6 +172,7 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
     s.last_movement_at = row[8];
     s.last_movement_id = row[9];
     items.emplace(row.text(0), std::move(s));
+    if (facts) *facts = AccountFacts{row[10].value_or(""), row.text(11)};
   }
   for (const auto& id : unique)
     if (!items.count(id)) {
@@ -190,7 +190,10 @@ void resolve(std::vector<Leg>& legs, Books& books) {
     ids.push_back(leg.item_id);
     param_for_item.emplace(leg.item_id, leg.pointer + "/item_id");
   }
-  books.items = lock_items(ids, param_for_item);
+  AccountFacts facts;
+  books.items = lock_items(ids, param_for_item, &facts);
+  books.default_location = std::move(facts.default_location);
+  books.today = std::move(facts.today);
   for (const auto& leg : legs)
     if (books.items.at(leg.item_id).archived && !leg.reverses)
       api::fail(409, "item_archived", "Item '" + leg.item_id + "' is archived; restore it (archived: false) to move stock.",
