@@ -45,22 +45,33 @@ ins AS (
   SELECT x.i, x.l, x.lot, x.q, at.t FROM json_to_recordset($3::json) AS x(i text, l text, lot text, q numeric) CROSS JOIN at
   ON CONFLICT ON CONSTRAINT stock_balances_key
   DO UPDATE SET on_hand = b.on_hand + excluded.on_hand, updated_at = excluded.updated_at
-), st AS (
-  UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = at.t, last_movement_id = x.m
-    FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint, m text) CROSS JOIN at
-   WHERE s.item_id = ANY ($5::text[]) AND s.item_id = x.i
-)%ANSWER%
+), st AS (%ITEM_STATES%)%ANSWER%
 SELECT item_id, seq::text, object::text, %DELIVERIES%::text FROM ins
 )SQL";
 
-// The statement with the outbox's delivery fan-out (or none) in place, and the key row
-// of the answer (parameters $6 to $10) when there is one: four texts, each made once.
-const std::string& record_statement(bool answer) {
+// Item states ($4) by item ($5). One item, the common case, is one keyed update: the
+// join several items need is a hash join, whose set-up costs more than the update.
+constexpr const char* kItemStates = R"SQL(
+  UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = at.t, last_movement_id = x.m
+    FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint, m text) CROSS JOIN at
+   WHERE s.item_id = ANY ($5::text[]) AND s.item_id = x.i
+)SQL";
+constexpr const char* kItemState = R"SQL(
+  UPDATE sk.item_stock s SET (on_hand, wac, last_seq, last_movement_at, last_movement_id) =
+         (SELECT x.oh, x.w, x.s, at.t, x.m FROM json_to_recordset($4::json) AS x(oh numeric, w numeric, s bigint, m text), at)
+   WHERE s.item_id = ANY ($5::text[])
+)SQL";
+
+// The statement with the outbox's delivery fan-out (or none) in place, the key row of the
+// answer (parameters $6 to $10) when there is one, and the item states for one item or
+// several: eight texts, each made once.
+const std::string& record_statement(bool answer, bool one_item) {
   events::FanOut f = events::fan_out("ev");
-  static std::string variants[2][2];
-  std::string& sql = variants[f.cte.empty()][answer];
+  static std::string variants[2][2][2];
+  std::string& sql = variants[f.cte.empty()][answer][one_item];
   if (sql.empty()) {
     sql = kRecord;
+    sql.replace(sql.find("%ITEM_STATES%"), 13, one_item ? kItemState : kItemStates);
     sql.replace(sql.find("%FAN_OUT%"), 9, f.cte);
     sql.replace(sql.find("%DELIVERIES%"), 12, f.count);
     std::string key_row =
@@ -180,7 +191,7 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
     for (auto& p : idempotency::row_params(*answer.claim, reply)) params.push_back(std::move(p));
     params.push_back(ids.at(answer.leg));
   }
-  auto result = pg::exec(record_statement(answer.claim != nullptr), params);
+  auto result = pg::exec(record_statement(answer.claim != nullptr, item_ids.size() == 1), params);
   std::map<std::pair<std::string, int64_t>, size_t> leg_of;
   for (size_t k = 0; k < legs.size(); ++k) leg_of[{legs[k].item_id, legs[k].seq}] = k;
   std::vector<std::string> objects(legs.size());
