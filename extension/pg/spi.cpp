@@ -34,10 +34,7 @@ SPIPlanPtr prepare(const std::string& sql, int nargs) {
   volatile bool failed = false;
   PG_TRY();
   {
-    // Generic from the first run: every statement is a keyed lookup whose best plan does
-    // not depend on the values, and the default would plan some again on every call
-    // (SQL functions inlined anew each time) before settling.
-    plan = SPI_prepare_cursor(sql.c_str(), nargs, types.data(), CURSOR_OPT_GENERIC_PLAN);
+    plan = SPI_prepare(sql.c_str(), nargs, types.data());
     if (plan == nullptr) elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
     SPI_keepplan(plan);
   }
