@@ -59,7 +59,7 @@ constexpr const char* kItemStates = R"SQL(
 constexpr const char* kItemState = R"SQL(
   UPDATE sk.item_stock s SET (on_hand, wac, last_seq, last_movement_at, last_movement_id) =
          (SELECT x.oh, x.w, x.s, at.t, x.m FROM json_to_recordset($4::json) AS x(oh numeric, w numeric, s bigint, m text), at)
-   WHERE s.item_id = ANY ($5::text[])
+   WHERE s.item_id = ($5::text[])[1]
 )SQL";
 
 // The statement with the outbox's delivery fan-out (or none) in place, the key row of the

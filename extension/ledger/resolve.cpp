@@ -30,7 +30,8 @@ void resolve_locations(std::vector<Leg>& legs, Books& books) {
   std::set<std::string> found;
   if (!wanted.empty())
     for (const auto& row :
-         pg::exec("SELECT l.id FROM sk.locations l WHERE l.id = ANY ($1::text[])", {pg::text_array({wanted.begin(), wanted.end()})})
+         pg::exec(pg::by_ids("SELECT l.id FROM sk.locations l WHERE l.id = ANY ($1::text[])", wanted.size()),
+                  {pg::text_array({wanted.begin(), wanted.end()})})
              .rows)
       found.insert(row.text(0));
   for (auto& leg : legs) {
@@ -76,8 +77,7 @@ void resolve_lots(std::vector<Leg>& legs, Books& books) {
 
   if (!lot_ids.empty()) {
     auto rows = pg::exec(
-        "SELECT l.id, l.item_id, l.expires_on::text FROM sk.lots l "
-        "WHERE l.id = ANY ($1::text[])",
+        pg::by_ids("SELECT l.id, l.item_id, l.expires_on::text FROM sk.lots l WHERE l.id = ANY ($1::text[])", lot_ids.size()),
         {pg::text_array(lot_ids)});
     std::map<std::string, std::string> lot_item;
     for (const auto& row : rows.rows) {
@@ -150,14 +150,14 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
                                             AccountFacts* facts) {
   std::set<std::string> unique(item_ids.begin(), item_ids.end());
   std::string ids = pg::text_array({unique.begin(), unique.end()});
-  auto rows = pg::exec(kLockItems, {ids});
+  auto rows = pg::exec(pg::by_ids(kLockItems, unique.size()), {ids});
   if (rows.rows.size() < unique.size()) {
     // First movement of an item: its state row is created here, in id order.
-    pg::exec(
-        "INSERT INTO sk.item_stock (item_id) SELECT i.id FROM sk.items i "
-        "WHERE i.id = ANY ($1::text[]) ORDER BY i.id ON CONFLICT DO NOTHING",
-        {ids});
-    rows = pg::exec(kLockItems, {ids});
+    pg::exec(pg::by_ids("INSERT INTO sk.item_stock (item_id) SELECT i.id FROM sk.items i "
+                        "WHERE i.id = ANY ($1::text[]) ORDER BY i.id ON CONFLICT DO NOTHING",
+                        unique.size()),
+             {ids});
+    rows = pg::exec(pg::by_ids(kLockItems, unique.size()), {ids});
   }
   std::map<std::string, ItemState> items;
   for (const auto& row : rows.rows) {

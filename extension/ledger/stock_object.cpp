@@ -97,12 +97,12 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
   std::map<std::string, std::string> out;
   if (item_ids.empty()) return out;
   const std::string ids = pg::text_array(item_ids);
-  auto items = pg::exec(kItems, {ids});
+  auto items = pg::exec(pg::by_ids(kItems, item_ids.size()), {ids});
   if (items.empty()) return out;
 
   std::map<std::string, Split> splits;
   std::vector<std::string> lot_ids;
-  for (const auto& row : pg::exec(kBalances, {ids}).rows) {
+  for (const auto& row : pg::exec(pg::by_ids(kBalances, item_ids.size()), {ids}).rows) {
     dec::Num qty = dec::parse(row.text(3));
     Split& split = splits[row.text(0)];
     dec::add_to(split.by_location, row.text(1), qty);
@@ -113,7 +113,8 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
   }
   std::map<std::string, Lot> lots;
   if (!lot_ids.empty())
-    for (const auto& row : pg::exec(kLots, {pg::text_array(lot_ids)}).rows) lots[row.text(0)] = Lot{row.text(1), row[2]};
+    for (const auto& row : pg::exec(pg::by_ids(kLots, lot_ids.size()), {pg::text_array(lot_ids)}).rows)
+      lots[row.text(0)] = Lot{row.text(1), row[2]};
 
   static const Split kNone;
   for (const auto& row : items.rows) {

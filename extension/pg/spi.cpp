@@ -64,6 +64,26 @@ std::string text_array(const std::vector<std::string>& values) {
   return out + "}";
 }
 
+std::string by_ids(const std::string& sql, size_t count) {
+  if (count != 1) return sql;
+  static std::unordered_map<std::string, std::string> single;
+  auto [it, fresh] = single.try_emplace(sql);
+  if (fresh) {
+    std::string& out = it->second;
+    out = sql;
+    const std::string any = "= ANY ($";
+    for (size_t at = out.find(any); at != std::string::npos; at = out.find(any, at)) {
+      size_t close = out.find("::text[])", at);
+      if (close == std::string::npos) break;
+      std::string param = out.substr(at + any.size() - 1, close - (at + any.size() - 1));  // "$n"
+      std::string one = "= (" + param + "::text[])[1]";
+      out.replace(at, close + 9 - at, one);
+      at += one.size();
+    }
+  }
+  return it->second;
+}
+
 uintptr_t text_datum(const std::string& s) {
   void* mem = palloc_extended(VARHDRSZ + s.size(), MCXT_ALLOC_NO_OOM);
   if (!mem) throw std::bad_alloc();
