@@ -2,6 +2,7 @@
 #   make            build the extension          make install   install it (PGXS)
 #   make run        local cluster + shim on :8080 make test      the whole suite
 #   make bench      benchmarks                    make stop/psql the local cluster
+#   make bench-instructions  instructions per API call (callgrind), to compare versions
 #   make openapi    regenerate docs/openapi.json
 
 EXTENSION   = sk_inventory
@@ -34,7 +35,7 @@ override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-state
 
 $(OBJS): $(wildcard extension/*.hpp extension/*/*.hpp)
 
-.PHONY: deps shim run test bench stop psql openapi
+.PHONY: deps shim run test bench bench-instructions stop psql openapi
 
 deps:
 	@scripts/install-deps.sh
@@ -51,6 +52,10 @@ test: deps
 
 bench: deps
 	@scripts/bench.sh
+
+# Instructions per API call inside PostgreSQL (callgrind): stable where timings are not.
+bench-instructions: deps
+	@bench/instructions.sh
 
 stop:
 	@scripts/cluster.sh stop

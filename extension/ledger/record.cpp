@@ -59,7 +59,7 @@ constexpr const char* kItemStates = R"SQL(
 constexpr const char* kItemState = R"SQL(
   UPDATE sk.item_stock s SET (on_hand, wac, last_seq, last_movement_at, last_movement_id) =
          (SELECT x.oh, x.w, x.s, at.t, x.m FROM json_to_recordset($4::json) AS x(oh numeric, w numeric, s bigint, m text), at)
-   WHERE s.item_id = ($5::text[])[1]
+   WHERE s.item_id = ANY ($5::text[])
 )SQL";
 
 // The statement with the outbox's delivery fan-out (or none) in place, the key row of the
@@ -185,13 +185,14 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
   std::vector<std::string> item_ids;
   Value states = item_states(legs, ids, &item_ids);
 
-  std::vector<pg::Text> params{rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), pg::text_array(item_ids)};
+  auto statement = pg::id_list(record_statement(answer.claim != nullptr, item_ids.size() == 1), item_ids);
+  std::vector<pg::Text> params{rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), statement.param};
   api::Response reply = api::json_response("");
   if (answer.claim) {
     for (auto& p : idempotency::row_params(*answer.claim, reply)) params.push_back(std::move(p));
     params.push_back(ids.at(answer.leg));
   }
-  auto result = pg::exec(record_statement(answer.claim != nullptr, item_ids.size() == 1), params);
+  auto result = pg::exec(statement.sql, params);
   std::map<std::pair<std::string, int64_t>, size_t> leg_of;
   for (size_t k = 0; k < legs.size(); ++k) leg_of[{legs[k].item_id, legs[k].seq}] = k;
   std::vector<std::string> objects(legs.size());

@@ -28,12 +28,10 @@ void resolve_locations(std::vector<Leg>& legs, Books& books) {
   for (const auto& leg : legs)
     if (leg.location_id) wanted.insert(*leg.location_id);
   std::set<std::string> found;
-  if (!wanted.empty())
-    for (const auto& row :
-         pg::exec(pg::by_ids("SELECT l.id FROM sk.locations l WHERE l.id = ANY ($1::text[])", wanted.size()),
-                  {pg::text_array({wanted.begin(), wanted.end()})})
-             .rows)
-      found.insert(row.text(0));
+  if (!wanted.empty()) {
+    auto q = pg::id_list("SELECT l.id FROM sk.locations l WHERE l.id = ANY ($1::text[])", {wanted.begin(), wanted.end()});
+    for (const auto& row : pg::exec(q.sql, {q.param}).rows) found.insert(row.text(0));
+  }
   for (auto& leg : legs) {
     if (!leg.location_id) {
       if (books.default_location.empty())
@@ -76,9 +74,8 @@ void resolve_lots(std::vector<Leg>& legs, Books& books) {
   }
 
   if (!lot_ids.empty()) {
-    auto rows = pg::exec(
-        pg::by_ids("SELECT l.id, l.item_id, l.expires_on::text FROM sk.lots l WHERE l.id = ANY ($1::text[])", lot_ids.size()),
-        {pg::text_array(lot_ids)});
+    auto q = pg::id_list("SELECT l.id, l.item_id, l.expires_on::text FROM sk.lots l WHERE l.id = ANY ($1::text[])", lot_ids);
+    auto rows = pg::exec(q.sql, {q.param});
     std::map<std::string, std::string> lot_item;
     for (const auto& row : rows.rows) {
       lot_item[row.text(0)] = row.text(1);
@@ -149,15 +146,16 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
                                             const std::map<std::string, std::string>& param_for_item,
                                             AccountFacts* facts) {
   std::set<std::string> unique(item_ids.begin(), item_ids.end());
-  std::string ids = pg::text_array({unique.begin(), unique.end()});
-  auto rows = pg::exec(pg::by_ids(kLockItems, unique.size()), {ids});
+  const std::vector<std::string> ids(unique.begin(), unique.end());
+  auto lock = pg::id_list(kLockItems, ids);
+  auto rows = pg::exec(lock.sql, {lock.param});
   if (rows.rows.size() < unique.size()) {
     // First movement of an item: its state row is created here, in id order.
-    pg::exec(pg::by_ids("INSERT INTO sk.item_stock (item_id) SELECT i.id FROM sk.items i "
-                        "WHERE i.id = ANY ($1::text[]) ORDER BY i.id ON CONFLICT DO NOTHING",
-                        unique.size()),
-             {ids});
-    rows = pg::exec(pg::by_ids(kLockItems, unique.size()), {ids});
+    auto create = pg::id_list("INSERT INTO sk.item_stock (item_id) SELECT i.id FROM sk.items i "
+                              "WHERE i.id = ANY ($1::text[]) ORDER BY i.id ON CONFLICT DO NOTHING",
+                              ids);
+    pg::exec(create.sql, {create.param});
+    rows = pg::exec(lock.sql, {lock.param});
   }
   std::map<std::string, ItemState> items;
   for (const auto& row : rows.rows) {

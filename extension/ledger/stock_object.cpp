@@ -96,13 +96,14 @@ std::string locations_json(const std::map<std::string, dec::Num>& by_location) {
 std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids) {
   std::map<std::string, std::string> out;
   if (item_ids.empty()) return out;
-  const std::string ids = pg::text_array(item_ids);
-  auto items = pg::exec(pg::by_ids(kItems, item_ids.size()), {ids});
+  auto item_rows = pg::id_list(kItems, item_ids);
+  auto items = pg::exec(item_rows.sql, {item_rows.param});
   if (items.empty()) return out;
 
   std::map<std::string, Split> splits;
   std::vector<std::string> lot_ids;
-  for (const auto& row : pg::exec(pg::by_ids(kBalances, item_ids.size()), {ids}).rows) {
+  auto balances = pg::id_list(kBalances, item_ids);
+  for (const auto& row : pg::exec(balances.sql, {balances.param}).rows) {
     dec::Num qty = dec::parse(row.text(3));
     Split& split = splits[row.text(0)];
     dec::add_to(split.by_location, row.text(1), qty);
@@ -112,9 +113,10 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
     }
   }
   std::map<std::string, Lot> lots;
-  if (!lot_ids.empty())
-    for (const auto& row : pg::exec(pg::by_ids(kLots, lot_ids.size()), {pg::text_array(lot_ids)}).rows)
-      lots[row.text(0)] = Lot{row.text(1), row[2]};
+  if (!lot_ids.empty()) {
+    auto q = pg::id_list(kLots, lot_ids);
+    for (const auto& row : pg::exec(q.sql, {q.param}).rows) lots[row.text(0)] = Lot{row.text(1), row[2]};
+  }
 
   static const Split kNone;
   for (const auto& row : items.rows) {

@@ -64,24 +64,19 @@ std::string text_array(const std::vector<std::string>& values) {
   return out + "}";
 }
 
-std::string by_ids(const std::string& sql, size_t count) {
-  if (count != 1) return sql;
-  static std::unordered_map<std::string, std::string> single;
-  auto [it, fresh] = single.try_emplace(sql);
+IdList id_list(const std::string& sql, const std::vector<std::string>& ids) {
+  if (ids.size() != 1) return {sql, text_array(ids)};
+  static std::unordered_map<std::string, std::string> scalar;
+  auto [it, fresh] = scalar.try_emplace(sql);
   if (fresh) {
+    static const std::string any = "= ANY ($", cast = "::text[])";
     std::string& out = it->second;
     out = sql;
-    const std::string any = "= ANY ($";
-    for (size_t at = out.find(any); at != std::string::npos; at = out.find(any, at)) {
-      size_t close = out.find("::text[])", at);
-      if (close == std::string::npos) break;
-      std::string param = out.substr(at + any.size() - 1, close - (at + any.size() - 1));  // "$n"
-      std::string one = "= (" + param + "::text[])[1]";
-      out.replace(at, close + 9 - at, one);
-      at += one.size();
-    }
+    size_t at = out.find(any), close = at == std::string::npos ? at : out.find(cast, at);
+    if (close == std::string::npos) throw std::logic_error("pg::id_list: no = ANY ($n::text[]) in the statement");
+    out.replace(at, close + cast.size() - at, "= " + out.substr(at + any.size() - 1, close - (at + any.size() - 1)));
   }
-  return it->second;
+  return {it->second, ids[0]};
 }
 
 uintptr_t text_datum(const std::string& s) {

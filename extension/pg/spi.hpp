@@ -43,12 +43,17 @@ uintptr_t text_datum(const std::string& s);
 // text survives. An index scan takes such an array directly, without an InitPlan.
 std::string text_array(const std::vector<std::string>& values);
 
-// `sql` for a list of `count` ids passed as such arrays: for one id, every
-// `= ANY ($n::text[])` becomes `= ($n::text[])[1]`. A generic plan made while a table
-// was nearly empty reads `= ANY` as a filter over the tenant's rows (it cannot know the
-// array's length); a single value it always reads by key. One id is the hot path (a
-// movement POST, GET /items/{id}/stock); lists are planned again once statistics come.
-std::string by_ids(const std::string& sql, size_t count);
+// A statement over a list of ids, written with `= ANY ($n::text[])` (one such
+// parameter). For one id it says `= $n` and the parameter is the id itself: a generic
+// plan made while a table was nearly empty reads `= ANY` as a filter over the tenant's
+// rows (it cannot know the array's length), a single value always by key. One id is the
+// hot path (a movement POST, GET /items/{id}/stock); lists are planned again once
+// statistics come.
+struct IdList {
+  std::string sql;
+  std::string param;  // the text[] literal, or the one id
+};
+IdList id_list(const std::string& sql, const std::vector<std::string>& ids);
 
 // Runs a prepared statement. `sql` is both the statement and its cache key.
 Result exec(const std::string& sql, const std::vector<Text>& params = {});
