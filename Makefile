@@ -54,7 +54,8 @@ bench: deps
 	@scripts/bench.sh
 
 # Instructions per API call inside PostgreSQL (callgrind): stable where timings are not.
-bench-instructions: deps
+bench-instructions:
+	@scripts/install-deps.sh --valgrind
 	@bench/instructions.sh
 
 stop:

@@ -2,7 +2,8 @@
 # Installs the Debian packages SK Inventory builds and tests with (DESIGN.md section 3).
 # Idempotent: does nothing when every package is already installed, so `make run` and
 # `make test` can call it on every invocation. `--test` adds what only the test suite
-# needs (headless Chromium for the /docs page test).
+# needs (headless Chromium for the /docs page test), `--valgrind` what
+# `make bench-instructions` needs.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,9 +13,10 @@ PACKAGES=(
   libgtest-dev nlohmann-json3-dev wrk postgresql-15-plproxy
   g++ cmake make pkg-config curl jq nodejs npm
 )
-if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(chromium)
-fi
+case "${1:-}" in
+  --test) PACKAGES+=(chromium) ;;
+  --valgrind) PACKAGES+=(valgrind) ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
