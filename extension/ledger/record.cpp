@@ -30,19 +30,19 @@ WITH at AS MATERIALIZED (SELECT greatest(clock_timestamp(), $2::timestamptz) AS 
 ins AS (
   INSERT INTO sk.movements (id, item_id, location_id, type, qty, reason, unit_cost, lot_id, lots, transfer_id, reverses,
                             reference, metadata, seq, on_hand_after, wac_after, created_at)
-  SELECT l.id, l.i, l.l, l.t, l.q, l.r, l.c, l.lot, l.lots, l.trf, l.rev, l.ref, coalesce(l.md, '{}'), l.s, l.oh, l.w, at.t
+  SELECT l.id, l.i, l.l, l.t, l.q, l.r, l.c, l.lot, l.lots, l.trf, l.rev, l.ref, coalesce(l.md, '{}'), l.s, l.oh, l.w,
+         (SELECT t FROM at)
     FROM json_to_recordset($1::json) AS l(
            id text, i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
            lot text, lots json, trf text, rev text, ref text, md jsonb)
-   CROSS JOIN at
   RETURNING id, item_id, seq, sk.movement_object(movements) AS object
 ), ev AS (
-  INSERT INTO sk.events (type, data)
-  SELECT 'movement.recorded', sk.event_data(ins.object) FROM ins ORDER BY ins.id
+  INSERT INTO sk.events (type, data)       -- in the order of the legs, as ins returns them
+  SELECT 'movement.recorded', sk.event_data(ins.object) FROM ins
   RETURNING id, type
 )%FAN_OUT%, bal AS (
   INSERT INTO sk.stock_balances AS b (item_id, location_id, lot_id, on_hand, updated_at)
-  SELECT x.i, x.l, x.lot, x.q, at.t FROM json_to_recordset($3::json) AS x(i text, l text, lot text, q numeric) CROSS JOIN at
+  SELECT x.i, x.l, x.lot, x.q, (SELECT t FROM at) FROM json_to_recordset($3::json) AS x(i text, l text, lot text, q numeric)
   ON CONFLICT ON CONSTRAINT stock_balances_key
   DO UPDATE SET on_hand = b.on_hand + excluded.on_hand, updated_at = excluded.updated_at
 ), st AS (%ITEM_STATES%)%ANSWER%
@@ -52,13 +52,14 @@ SELECT item_id, seq::text, object::text, %DELIVERIES%::text FROM ins
 // Item states ($4) by item ($5). One item, the common case, is one keyed update: the
 // join several items need is a hash join, whose set-up costs more than the update.
 constexpr const char* kItemStates = R"SQL(
-  UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = at.t, last_movement_id = x.m
-    FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint, m text) CROSS JOIN at
+  UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = (SELECT t FROM at),
+         last_movement_id = x.m
+    FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint, m text)
    WHERE s.item_id = ANY ($5::text[]) AND s.item_id = x.i
 )SQL";
 constexpr const char* kItemState = R"SQL(
   UPDATE sk.item_stock s SET (on_hand, wac, last_seq, last_movement_at, last_movement_id) =
-         (SELECT x.oh, x.w, x.s, at.t, x.m FROM json_to_recordset($4::json) AS x(oh numeric, w numeric, s bigint, m text), at)
+         (SELECT x.oh, x.w, x.s, (SELECT t FROM at), x.m FROM json_to_recordset($4::json) AS x(oh numeric, w numeric, s bigint, m text))
    WHERE s.item_id = ANY ($5::text[])
 )SQL";
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Webhook } from 'standardwebhooks';
-import { api, BASE, createAccount, startReceiver } from './lib.mjs';
+import { api, BASE, createAccount, eventually, startReceiver } from './lib.mjs';
 import { BUILD, lineReader, stockedItem } from './agents.mjs';
 
 function verify(secret, delivery) {
@@ -89,7 +89,11 @@ test("the worker gets the forward target's status: a failing target is retried, 
     await rx.waitFor((r) => r.length >= 2, 15000, 'the retry');
     assert.equal(rx.received[0].headers['webhook-id'], rx.received[1].headers['webhook-id']);
     for (const d of rx.received) verify(secret, d);
-    const log = (await api(acct.test, 'GET', `/webhook_endpoints/${endpoint}/deliveries`)).json.data[0];
+    // The worker records an attempt after the receiver has answered it.
+    const log = await eventually(async () => {
+      const d = (await api(acct.test, 'GET', `/webhook_endpoints/${endpoint}/deliveries`)).json.data[0];
+      return d.attempts.length >= 2 && d;
+    }, 5000, 'the second attempt in the delivery log');
     assert.deepEqual(log.attempts.map((a) => a.status_code), [500, 204]);
     await l.out.waitFor((s) => s.includes('-> 204'), 5000);
     assert.ok(l.out.lines.some((s) => s.includes('-> 500')));
@@ -107,8 +111,10 @@ test('a target that cannot be reached is a 502 for the worker, so nothing is los
     const { endpoint } = await ready(l);
     await api(acct.test, 'POST', '/items', { body: { sku: 'LISTEN-D', name: 'Down' }, idem: true });
     await l.out.waitFor((s) => s.includes('-> failed'), 15000, 'a failed forward');
-    const log = (await api(acct.test, 'GET', `/webhook_endpoints/${endpoint}/deliveries`)).json.data[0];
-    assert.ok(log.attempts.length >= 1);
+    const log = await eventually(async () => {
+      const d = (await api(acct.test, 'GET', `/webhook_endpoints/${endpoint}/deliveries`)).json.data[0];
+      return d.attempts.length >= 1 && d;
+    }, 5000, 'the attempt in the delivery log');
     assert.equal(log.attempts[0].status_code, 502);
     assert.equal(await stop(l), 0);
   } finally {

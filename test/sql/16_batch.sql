@@ -1,7 +1,7 @@
 -- Batch sync (issue 3, item 6): up to 1000 movements under one Idempotency-Key, all or
 -- nothing; a bad element is refused with a param pointing into it.
 \ir lib/setup.sql
-SELECT plan(25);
+SELECT plan(26);
 
 CREATE FUNCTION pg_temp.batch(key text, movements json, idem text DEFAULT NULL)
 RETURNS TABLE (status integer, body json, raw text, replayed boolean) LANGUAGE sql AS $$
@@ -29,6 +29,9 @@ SELECT is(:'ok'::json->>'object', 'list', 'the answer is a list');
 SELECT is((SELECT string_agg(d->>'type' || ':' || (d->>'qty'), ',') FROM json_array_elements(:'ok'::json->'data') d),
           'receipt:10,receipt:4,transfer:-3,sale:-1', 'one movement per element, in request order (a transfer by its source leg)');
 SELECT is((SELECT count(*)::int FROM sk.movements WHERE account_id = :'a_id'), 5, 'five rows: the transfer has two legs');
+SELECT is((SELECT string_agg((e.data->'object'->>'type') || ':' || (e.data->'object'->>'qty'), ',' ORDER BY e.id)
+             FROM sk.events e WHERE e.account_id = :'a_id' AND NOT e.livemode AND e.type = 'movement.recorded'),
+          'receipt:10,receipt:4,transfer:-3,transfer:3,sale:-1', 'its movement.recorded events follow the request order');
 SELECT is((SELECT string_agg(on_hand_after::text, ',' ORDER BY seq) FROM sk.movements WHERE item_id = :'i1'), '10,10,10,9',
           'running totals follow the batch order');
 SELECT is((SELECT raw FROM pg_temp.batch(:'a_test', json_build_array(
