@@ -1,0 +1,134 @@
+// sk.movement_json(m sk.movements): the movement object, rendered here rather than by
+// row_to_json over SQL formatting functions. Every movement is rendered once when it is
+// recorded (a batch renders 1000) and again when it is read; row_to_json and its helpers
+// were the largest part of a batch after the index inserts. sk.movement_object calls
+// this, so there is one renderer. Formats are the SQL helpers' (sk.qty_text,
+// sk.cost_text, sk.rfc3339), checked against them by pgTAP.
+//
+// The body holds no C++ object: only PostgreSQL calls on plain C values, so an error
+// they raise unwinds no destructor (DESIGN.md section 9) and needs no guard.
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "lib/stringinfo.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/typcache.h"
+}
+
+namespace {
+
+// The columns read, in the order of the object's fields.
+enum Column { kId, kLivemode, kCreatedAt, kItemId, kLocationId, kType, kQty, kReason, kUnitCost, kLotId, kLots,
+              kTransferId, kReverses, kReference, kMetadata, kOnHandAfter, kWacAfter, kColumns };
+const char* const kNames[kColumns] = {"id", "livemode", "created_at", "item_id", "location_id", "type", "qty", "reason",
+                                      "unit_cost", "lot_id", "lots", "transfer_id", "reverses", "reference", "metadata",
+                                      "on_hand_after", "wac_after"};
+
+// Attribute numbers by name, learnt from the row type (the table could be altered).
+Oid g_type = InvalidOid;
+int g_attno[kColumns];
+
+void learn_columns(TupleDesc desc, Oid type) {
+  for (int c = 0; c < kColumns; ++c) {
+    g_attno[c] = -1;
+    for (int a = 0; a < desc->natts; ++a)
+      if (!TupleDescAttr(desc, a)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, a)->attname), kNames[c]) == 0)
+        g_attno[c] = a;
+    if (g_attno[c] < 0) elog(ERROR, "sk.movement_json: sk.movements has no column %s", kNames[c]);
+  }
+  g_type = type;
+}
+
+void key(StringInfo out, const char* name) {
+  if (out->data[out->len - 1] != '{') appendStringInfoChar(out, ',');
+  escape_json(out, name);
+  appendStringInfoChar(out, ':');
+}
+
+void text_field(StringInfo out, const char* name, Datum value, bool isnull) {
+  key(out, name);
+  if (isnull) appendStringInfoString(out, "null");
+  else escape_json(out, TextDatumGetCString(value));
+}
+
+void string_field(StringInfo out, const char* name, const char* value) {
+  key(out, name);
+  escape_json(out, value);
+}
+
+// sk.qty_text: trim_scale(q)::text.
+char* qty_text(Datum q) { return DatumGetCString(DirectFunctionCall1(numeric_out, DirectFunctionCall1(numeric_trim_scale, q))); }
+
+// sk.cost_text: at least two decimals, more only when they carry digits.
+char* cost_text(Datum c) {
+  Datum trimmed = DirectFunctionCall1(numeric_trim_scale, c);
+  if (DatumGetInt32(DirectFunctionCall1(numeric_scale, trimmed)) < 2)
+    return DatumGetCString(DirectFunctionCall1(numeric_out, DirectFunctionCall2(numeric_round, c, Int32GetDatum(2))));
+  return DatumGetCString(DirectFunctionCall1(numeric_out, trimmed));
+}
+
+// sk.rfc3339: UTC, microseconds, "Z".
+void rfc3339(StringInfo out, TimestampTz t) {
+  struct pg_tm tm;
+  fsec_t fsec;
+  if (TIMESTAMP_NOT_FINITE(t) || timestamp2tm(t, nullptr, &tm, &fsec, nullptr, nullptr) != 0)
+    elog(ERROR, "sk.movement_json: created_at out of range");
+  appendStringInfo(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"", tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour,
+                   tm.tm_min, tm.tm_sec, static_cast<int>(fsec));
+}
+
+}  // namespace
+
+extern "C" {
+PG_FUNCTION_INFO_V1(sk_movement_json);
+
+Datum sk_movement_json(PG_FUNCTION_ARGS) {
+  HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
+  Oid type = HeapTupleHeaderGetTypeId(row);
+  TupleDesc desc = lookup_rowtype_tupdesc(type, HeapTupleHeaderGetTypMod(row));
+  if (type != g_type) learn_columns(desc, type);
+  HeapTupleData tuple;
+  tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+  ItemPointerSetInvalid(&tuple.t_self);
+  tuple.t_tableOid = InvalidOid;
+  tuple.t_data = row;
+  Datum* all = static_cast<Datum*>(palloc(desc->natts * sizeof(Datum)));
+  bool* null = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
+  heap_deform_tuple(&tuple, desc, all, null);
+  ReleaseTupleDesc(desc);
+  auto v = [&](Column c) { return all[g_attno[c]]; };
+  auto n = [&](Column c) { return null[g_attno[c]]; };
+
+  StringInfoData out;
+  initStringInfo(&out);
+  appendStringInfoChar(&out, '{');
+  text_field(&out, "id", v(kId), n(kId));
+  string_field(&out, "object", "movement");
+  key(&out, "livemode");
+  appendStringInfoString(&out, DatumGetBool(v(kLivemode)) ? "true" : "false");
+  key(&out, "created_at");
+  rfc3339(&out, DatumGetTimestampTz(v(kCreatedAt)));
+  text_field(&out, "item_id", v(kItemId), n(kItemId));
+  text_field(&out, "location_id", v(kLocationId), n(kLocationId));
+  text_field(&out, "type", v(kType), n(kType));
+  string_field(&out, "qty", qty_text(v(kQty)));
+  text_field(&out, "reason", v(kReason), n(kReason));
+  string_field(&out, "unit_cost", cost_text(v(kUnitCost)));
+  text_field(&out, "lot_id", v(kLotId), n(kLotId));
+  key(&out, "lots");
+  appendStringInfoString(&out, n(kLots) ? "[]" : TextDatumGetCString(v(kLots)));
+  text_field(&out, "transfer_id", v(kTransferId), n(kTransferId));
+  text_field(&out, "reverses", v(kReverses), n(kReverses));
+  text_field(&out, "reference", v(kReference), n(kReference));
+  key(&out, "metadata");
+  appendStringInfoString(&out, DatumGetCString(DirectFunctionCall1(jsonb_out, v(kMetadata))));
+  string_field(&out, "on_hand_after", qty_text(v(kOnHandAfter)));
+  string_field(&out, "wac_after", cost_text(v(kWacAfter)));
+  appendStringInfoChar(&out, '}');
+  PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
+}
+}
