@@ -3,16 +3,13 @@
 \ir lib/setup.sql
 SELECT plan(21);
 
-CREATE FUNCTION pg_temp.mv(key text, body json) RETURNS json LANGUAGE sql AS $$
-  SELECT a.body FROM pg_temp.api(key, 'POST', '/movements', body::text, gen_random_uuid()::text) a
-$$;
 SELECT (body->>'id') AS ia FROM pg_temp.api(:'a_test', 'POST', '/items', '{"sku":"V-1","name":"A item","reorder_point":3}', 'i1') \gset
 SELECT (body->>'id') AS ib FROM pg_temp.api(:'b_test', 'POST', '/items', '{"sku":"V-1","name":"B item"}', 'i1') \gset
 SELECT (body->>'id') AS ial FROM pg_temp.api(:'a_live', 'POST', '/items', '{"sku":"V-1","name":"A live"}', 'i1') \gset
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'ia', 'qty', 4, 'type', 'receipt', 'unit_cost', '2.5')) AS m1 \gset
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'ia', 'qty', -2, 'type', 'sale')) AS m2 \gset
-SELECT pg_temp.mv(:'b_test', json_build_object('item_id', :'ib', 'qty', 7, 'type', 'receipt', 'unit_cost', 1)) \g /dev/null
-SELECT pg_temp.mv(:'a_live', json_build_object('item_id', :'ial', 'qty', 9, 'type', 'receipt', 'unit_cost', 1)) \g /dev/null
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'ia', 'qty', 4, 'type', 'receipt', 'unit_cost', '2.5')) AS m1 \gset
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'ia', 'qty', -2, 'type', 'sale')) AS m2 \gset
+SELECT pg_temp.move(:'b_test', json_build_object('item_id', :'ib', 'qty', 7, 'type', 'receipt', 'unit_cost', 1)) \g /dev/null
+SELECT pg_temp.move(:'a_live', json_build_object('item_id', :'ial', 'qty', 9, 'type', 'receipt', 'unit_cost', 1)) \g /dev/null
 
 SELECT is_empty($$
   SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

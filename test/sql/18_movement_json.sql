@@ -12,25 +12,22 @@ CREATE FUNCTION pg_temp.reference_json(m sk.movements) RETURNS text LANGUAGE sql
   m.id, 'movement', m.livemode, sk.rfc3339(m.created_at), m.item_id, m.location_id, m.type, sk.qty_text(m.qty), m.reason,
   sk.cost_text(m.unit_cost), m.lot_id, coalesce(m.lots, '[]'::json), m.transfer_id, m.reverses, m.reference, m.metadata,
   sk.qty_text(m.on_hand_after), sk.cost_text(m.wac_after))::pg_temp.movement_fields)::text;
-CREATE FUNCTION pg_temp.mv(key text, body json) RETURNS json LANGUAGE sql AS $$
-  SELECT a.body FROM pg_temp.api(key, 'POST', '/movements', body::text, gen_random_uuid()::text) a
-$$;
 
 SELECT (body->>'id') AS item FROM pg_temp.api(:'a_test', 'POST', '/items', '{"sku":"J-1","name":"Plain"}', 'j1') \gset
 SELECT (body->>'id') AS lotted FROM pg_temp.api(:'a_test', 'POST', '/items', '{"sku":"J-2","name":"Lots","track_lots":true}', 'j2') \gset
 SELECT (body->>'id') AS loc2 FROM pg_temp.api(:'a_test', 'POST', '/locations', '{"name":"Back"}', 'jl2') \gset
 
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'item', 'qty', 3, 'type', 'receipt', 'unit_cost', '1.123456',
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'item', 'qty', 3, 'type', 'receipt', 'unit_cost', '1.123456',
   'reference', E'quote " backslash \\ tab \t newline \n é ✓', 'metadata', json_build_object('a', 'b', 'quote', 'he said "hi"', 'unicode', 'é ✓ \u0001'))) \gset ignored_
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'item', 'qty', 7, 'type', 'receipt', 'unit_cost', '2')) \gset ignored_
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'item', 'qty', '-0.5', 'type', 'sale')) \gset ignored_
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'item', 'qty', '1000000.000100', 'type', 'adjustment', 'reason', 'count_variance')) \gset ignored_
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'item', 'qty', 2, 'type', 'transfer', 'to_location_id', :'loc2')) \gset ignored_
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'lotted', 'qty', 5, 'type', 'receipt', 'unit_cost', '0.10',
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'item', 'qty', 7, 'type', 'receipt', 'unit_cost', '2')) \gset ignored_
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'item', 'qty', '-0.5', 'type', 'sale')) \gset ignored_
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'item', 'qty', '1000000.000100', 'type', 'adjustment', 'reason', 'count_variance')) \gset ignored_
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'item', 'qty', 2, 'type', 'transfer', 'to_location_id', :'loc2')) \gset ignored_
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'lotted', 'qty', 5, 'type', 'receipt', 'unit_cost', '0.10',
   'lot', json_build_object('code', 'L-"1"', 'expires_on', '2030-01-31'))) \gset ignored_
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'lotted', 'qty', 2, 'type', 'receipt', 'unit_cost', '9.999',
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'lotted', 'qty', 2, 'type', 'receipt', 'unit_cost', '9.999',
   'lot', json_build_object('code', 'L-2'))) \gset ignored_
-SELECT pg_temp.mv(:'a_test', json_build_object('item_id', :'lotted', 'qty', -6, 'type', 'sale')) \gset ignored_
+SELECT pg_temp.move(:'a_test', json_build_object('item_id', :'lotted', 'qty', -6, 'type', 'sale')) \gset ignored_
 SELECT (body->>'id') AS sold FROM pg_temp.api(:'a_test', 'POST', '/movements',
   json_build_object('item_id', :'item', 'qty', -1, 'type', 'sale')::text, 'j-sale') \gset
 SELECT status AS rev_status FROM pg_temp.api(:'a_test', 'POST', '/movements/' || :'sold' || '/reverse', '{"reference":"undo"}', 'j-rev') \gset

@@ -16,6 +16,11 @@ LANGUAGE sql AS $$
     FROM sk.invoke(method, '/inventory/v1' || path, query, 'Bearer ' || key, idem, 'req_pgtap', body) r
 $$;
 
+-- move(): records one movement with a fresh Idempotency-Key; its response body.
+CREATE FUNCTION pg_temp.move(key text, body json) RETURNS json LANGUAGE sql AS $$
+  SELECT a.body FROM pg_temp.api(key, 'POST', '/movements', body::text, gen_random_uuid()::text) a
+$$;
+
 -- Two accounts, each with a test and a live secret key.
 SELECT sk.create_account('Tenant A') AS acct_a \gset a_
 SELECT sk.create_account('Tenant B', 'EUR') AS acct_b \gset b_
