@@ -3,6 +3,7 @@
 #include "pg/postgres.hpp"
 #include "platform/auth.hpp"
 #include "platform/context.hpp"
+#include "platform/currency.hpp"
 #include "platform/events.hpp"
 #include "platform/settings.hpp"
 #include "webhooks/worker.hpp"
@@ -16,6 +17,7 @@ void _PG_init(void) {
   sk::context::register_callbacks();
   sk::auth::register_callbacks();
   sk::events::register_callbacks();
+  sk::currency::register_callbacks();
   // The worker and its wake-up latch need shared memory, so only a preloaded library
   // starts them (shared_preload_libraries = 'sk_inventory').
   if (process_shared_preload_libraries_in_progress) {

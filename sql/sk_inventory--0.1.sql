@@ -92,12 +92,14 @@ CREATE TABLE sk.api_keys (
   PRIMARY KEY (account_id, livemode, id)
 );
 CREATE UNIQUE INDEX api_keys_secret_hash_key ON sk.api_keys (secret_hash);
--- Backends cache what some tables hold (verified keys here, whether a tenant has a
--- webhook endpoint): this trigger makes every backend drop those caches when a change to
--- the table commits. Inserting a key changes nothing cached.
+-- Backends cache what some tables hold (verified keys here, an account's currency,
+-- whether a tenant has a webhook endpoint): this trigger makes every backend drop those
+-- caches when a change to the table commits. Inserting a row changes nothing cached.
 CREATE FUNCTION sk.invalidate_backend_caches() RETURNS trigger
   AS 'MODULE_PATHNAME', 'sk_invalidate_backend_caches' LANGUAGE C;
 CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE OR TRUNCATE ON sk.api_keys
+  FOR EACH STATEMENT EXECUTE FUNCTION sk.invalidate_backend_caches();
+CREATE TRIGGER accounts_changed AFTER UPDATE OR DELETE OR TRUNCATE ON sk.accounts
   FOR EACH STATEMENT EXECUTE FUNCTION sk.invalidate_backend_caches();
 
 -- Database roles that read one tenant's data through RLS (sk.grant_reporting).

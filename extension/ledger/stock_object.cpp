@@ -10,21 +10,35 @@
 #include "ledger/ledger.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
+#include "platform/currency.hpp"
 
 namespace sk::ledger {
 namespace {
 
 // RLS binds every statement to the verified tenant. Numbers are formatted by the same
-// SQL helpers the other renderers use (sk.qty_text, sk.cost_text, sk.money_text).
+// SQL helpers the other renderers use (sk.qty_text, sk.cost_text, sk.money_text). The
+// currency is the tenant's ($2, cached per backend), or each item's account's for a
+// caller without a tenant (a DBA).
 constexpr const char* kItems = R"SQL(
 SELECT i.id, i.sku, i.livemode::text, sk.qty_text(coalesce(s.on_hand, 0)), sk.cost_text(coalesce(s.wac, 0)),
-       sk.money_text(coalesce(s.on_hand, 0) * coalesce(s.wac, 0), a.currency), a.currency,
+       sk.money_text(coalesce(s.on_hand, 0) * coalesce(s.wac, 0), %CURRENCY%), %CURRENCY%,
        sk.rfc3339(clock_timestamp()), i.reorder_point::text, i.track_lots::text
-  FROM sk.items i
-  JOIN sk.accounts a ON a.id = i.account_id
+  FROM sk.items i%ACCOUNTS%
   LEFT JOIN sk.item_stock s ON s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id
  WHERE i.id = ANY ($1::text[])
 )SQL";
+
+const std::string& items_statement(bool tenant_currency) {
+  static std::string variants[2];
+  std::string& sql = variants[tenant_currency];
+  if (sql.empty()) {
+    sql = kItems;
+    for (size_t at; (at = sql.find("%CURRENCY%")) != std::string::npos;)
+      sql.replace(at, 10, tenant_currency ? "$2" : "a.currency");
+    sql.replace(sql.find("%ACCOUNTS%"), 10, tenant_currency ? "" : "\n  JOIN sk.accounts a ON a.id = i.account_id");
+  }
+  return sql;
+}
 
 constexpr const char* kBalances = R"SQL(
 SELECT b.item_id, b.location_id, b.lot_id, b.on_hand::text FROM sk.stock_balances b
@@ -96,8 +110,11 @@ std::string locations_json(const std::map<std::string, dec::Num>& by_location) {
 std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids) {
   std::map<std::string, std::string> out;
   if (item_ids.empty()) return out;
-  auto item_rows = pg::id_list(kItems, item_ids);
-  auto items = pg::exec(item_rows.sql, {item_rows.param});
+  const auto currency = currency::of_tenant();
+  auto item_rows = pg::id_list(items_statement(currency.has_value()), item_ids);
+  std::vector<pg::Text> params{item_rows.param};
+  if (currency) params.push_back(currency);
+  auto items = pg::exec(item_rows.sql, params);
   if (items.empty()) return out;
 
   std::map<std::string, Split> splits;

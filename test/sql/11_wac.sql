@@ -1,7 +1,7 @@
 -- Weighted average cost, exactly as DESIGN.md section 5 (issue 3, item 4): worked
 -- examples, rounding, stock at or below zero, and negative_stock "reject".
 \ir lib/setup.sql
-SELECT plan(43);
+SELECT plan(44);
 
 CREATE FUNCTION pg_temp.mv(key text, body json)
 RETURNS json LANGUAGE sql AS $$
@@ -122,6 +122,10 @@ SELECT pg_temp.item(:'jpy_key', 'J-1') AS j1 \gset
 SELECT pg_temp.receipt(:'jpy_key', :'j1', 3, 100.5) \g /dev/null
 SELECT is(pg_temp.stock(:'jpy_key', :'j1')->>'value' || ' ' || (pg_temp.stock(:'jpy_key', :'j1')->>'currency'), '302 JPY',
           'JPY values have no decimals (301.5 rounds to 302)');
+-- Backends cache an account's currency; a DBA's change to it applies to the next read.
+UPDATE sk.accounts SET currency = 'KWD' WHERE name = 'Yen shop';
+SELECT is(pg_temp.stock(:'jpy_key', :'j1')->>'value' || ' ' || (pg_temp.stock(:'jpy_key', :'j1')->>'currency'), '301.500 KWD',
+          'a changed currency is read at once, not from the backend''s cache');
 
 SELECT * FROM finish();
 ROLLBACK;
