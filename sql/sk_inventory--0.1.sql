@@ -125,7 +125,7 @@ CREATE TABLE sk.idempotency_keys (
   body         text COMPRESSION lz4,
   created_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (account_id, livemode, key)
-) WITH (fillfactor = 80);  -- room for the in-place (HOT) update that stores the response
+);
 
 CREATE TABLE sk.events (
   account_id text NOT NULL DEFAULT sk.current_account(),

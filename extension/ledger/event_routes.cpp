@@ -26,7 +26,7 @@ api::Response list_events(const api::Call& call) {
   query.where("e.type = ?", type)
       .where("e.created_at >= ?::timestamptz", text_param(q, "created_gte"))
       .where("e.created_at < ?::timestamptz", text_param(q, "created_lt"));
-  if (type && *type != kMostCommonType) query.filter("e.type <> 'movement.recorded'");
+  if (type && *type != kMostCommonType) query.filter(std::string("e.type <> '") + kMostCommonType + "'");
   return query.run(call);
 }
 

@@ -14,8 +14,6 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
-#include "utils/numeric.h"
 #include "utils/typcache.h"
 }
 

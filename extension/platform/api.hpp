@@ -64,7 +64,6 @@ RouteSpec resource_route(std::string method, std::string path, std::string opera
                          std::string tag, Scope scope, const std::string& id_prefix, const std::string& resource,
                          schema::Schema response);
 
-// What a handler sees: validated input and the request's identity.
 // The Idempotency-Key of a mutation, for a handler that writes the key row with its
 // own answer inside its own statement (one statement fewer on the hottest path). It
 // sets `stored` to the response it stored and must return exactly that; otherwise the
@@ -75,6 +74,7 @@ struct IdempotencyClaim {
   std::optional<Response> stored;
 };
 
+// What a handler sees: validated input and the request's identity.
 struct Call {
   const RouteSpec& spec;
   std::string path;                // full request path, for list "url"

@@ -26,16 +26,25 @@ std::vector<pg::Text> row_params(const api::IdempotencyClaim& claim, const api::
 
 bool key_taken(const pg::PgError& e) { return e.sqlstate == "23505" && e.constraint == "idempotency_keys_pkey"; }
 
-void insert(const api::IdempotencyClaim& claim, const api::Response& response) {
+namespace {
+
+// The key row with its body as the fifth parameter.
+const std::string kInsertRow = insert_row_sql(1, "$5");
+
+std::vector<pg::Text> row_with_body(const api::IdempotencyClaim& claim, const api::Response& response) {
   auto params = row_params(claim, response);
   params.push_back(response.body);
-  pg::exec(insert_row_sql(1, "$5"), params);
+  return params;
+}
+
+}  // namespace
+
+void insert(const api::IdempotencyClaim& claim, const api::Response& response) {
+  pg::exec(kInsertRow, row_with_body(claim, response));
 }
 
 bool store(const api::IdempotencyClaim& claim, const api::Response& response) {
-  auto params = row_params(claim, response);
-  params.push_back(response.body);
-  return !pg::exec(insert_row_sql(1, "$5") + " ON CONFLICT DO NOTHING RETURNING 1", params).empty();
+  return !pg::exec(kInsertRow + " ON CONFLICT DO NOTHING RETURNING 1", row_with_body(claim, response)).empty();
 }
 
 api::Response replay(const std::string& key, const std::string& request_hash) {
