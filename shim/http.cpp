@@ -54,6 +54,8 @@ struct Exchange {
   int status = 0;
   size_t bytes_out = 0;
   bool replayed = false;
+
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
 };
 
 // Splits the request-target exactly as sent. MHD hands the handler a percent-decoded
@@ -237,8 +239,17 @@ struct HttpServer::Impl {
       x.status = r.status;
       x.bytes_out = r.body.size();
       x.replayed = r.replayed;
+      // Counted here, not on completion: MHD may finish the connection after the client
+      // has already read the answer and scraped /metrics on another connection.
+      self.services_.metrics.observe(metrics_route(x), method_label(x.method), x.status, x.elapsed());
+      if (x.replayed) self.services_.metrics.count_replay();
     }
     return ok;
+  }
+
+  static std::string metrics_route(const Exchange& x) {
+    if (!x.route) return "{unmatched}";
+    return x.route->prefix ? route_label(x.path) : x.route->path;
   }
 
   static void on_completed(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode toe) {
@@ -247,13 +258,8 @@ struct HttpServer::Impl {
     *con_cls = nullptr;
     if (!x) return;
     try {
-      double seconds = std::chrono::duration<double>(Clock::now() - x->start).count();
-      std::string route = x->route && !x->route->prefix ? x->route->path : route_label(x->path);
-      if (!x->route) route = "{unmatched}";
-      if (x->status != 0) {
-        self->services_.metrics.observe(route, method_label(x->method), x->status, seconds);
-        if (x->replayed) self->services_.metrics.count_replay();
-      }
+      double seconds = x->elapsed();
+      std::string route = metrics_route(*x);
       ordered_json line;
       line["ts"] = rfc3339(x->wall);
       line["request_id"] = x->request_id;
