@@ -1,5 +1,6 @@
 #include "ledger/decimal.hpp"
 
+#include "ledger/formats.hpp"
 #include "pg/postgres.hpp"
 #include "pg/spi.hpp"
 
@@ -14,14 +15,15 @@ namespace {
                     edata->constraint_name ? edata->constraint_name : "", edata);
 }
 
-// Only PostgreSQL calls and plain values inside PG_TRY.
-Datum call1(PGFunction fn, Datum a) {
+// Runs `fn` (PostgreSQL calls on plain values only) inside PG_TRY.
+template <class Fn>
+Datum guard(Fn fn) {
   MemoryContext cxt = CurrentMemoryContext;
   volatile Datum out = 0;
   volatile bool failed = false;
   PG_TRY();
   {
-    out = DirectFunctionCall1(fn, a);
+    out = fn();
   }
   PG_CATCH();
   {
@@ -32,20 +34,19 @@ Datum call1(PGFunction fn, Datum a) {
   return out;
 }
 
+Datum call1(PGFunction fn, Datum a) {
+  return guard([=] { return DirectFunctionCall1(fn, a); });
+}
 Datum call2(PGFunction fn, Datum a, Datum b) {
-  MemoryContext cxt = CurrentMemoryContext;
-  volatile Datum out = 0;
-  volatile bool failed = false;
-  PG_TRY();
-  {
-    out = DirectFunctionCall2(fn, a, b);
-  }
-  PG_CATCH();
-  {
-    failed = true;
-  }
-  PG_END_TRY();
-  if (failed) rethrow(cxt);
+  return guard([=] { return DirectFunctionCall2(fn, a, b); });
+}
+
+// The text of a formats:: call, guarded, as std::string.
+template <class Fn>
+std::string format(Fn fn) {
+  char* cstr = DatumGetCString(guard([=] { return CStringGetDatum(fn()); }));
+  std::string out(cstr);
+  pfree(cstr);
   return out;
 }
 
@@ -63,30 +64,14 @@ Datum d(Num n) { return static_cast<Datum>(n.datum); }
 
 Num parse(const std::string& text) {
   Datum cstr = cstring_copy(text);
-  MemoryContext cxt = CurrentMemoryContext;
-  volatile Datum out = 0;
-  volatile bool failed = false;
-  PG_TRY();
-  {
-    out = DirectFunctionCall3(numeric_in, cstr, ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-  }
-  PG_CATCH();
-  {
-    failed = true;
-  }
-  PG_END_TRY();
-  pfree(DatumGetPointer(cstr));
-  if (failed) rethrow(cxt);
+  Datum out = guard([=] { return DirectFunctionCall3(numeric_in, cstr, ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)); });
+  pfree(DatumGetPointer(cstr));  // on an error, it goes with the memory context
   return wrap(out);
 }
 
-std::string str(Num n) {
-  Datum trimmed = call1(numeric_trim_scale, d(n));
-  Datum cstr = call1(numeric_out, trimmed);
-  std::string out(DatumGetCString(cstr));
-  pfree(DatumGetPointer(cstr));
-  return out;
-}
+std::string str(Num n) { return format([=] { return formats::qty_text(d(n)); }); }
+std::string cost_str(Num n) { return format([=] { return formats::cost_text(d(n)); }); }
+std::string money_str(Num n, int exponent) { return format([=] { return formats::money_text(d(n), exponent); }); }
 
 Num zero() { return parse("0"); }
 Num add(Num a, Num b) { return wrap(call2(numeric_add, d(a), d(b))); }

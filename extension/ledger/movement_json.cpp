@@ -3,10 +3,11 @@
 // recorded (a batch renders 1000) and again when it is read; row_to_json and its helpers
 // were the largest part of a batch after the index inserts. sk.movement_object calls
 // this, so there is one renderer. Formats are the SQL helpers' (sk.qty_text,
-// sk.cost_text, sk.rfc3339), checked against them by pgTAP.
+// sk.cost_text, sk.rfc3339; ledger/formats), checked against them by pgTAP.
 //
 // The body holds no C++ object: only PostgreSQL calls on plain C values, so an error
 // they raise unwinds no destructor (DESIGN.md section 9) and needs no guard.
+#include "ledger/formats.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -18,6 +19,8 @@ extern "C" {
 }
 
 namespace {
+
+namespace formats = sk::ledger::formats;
 
 // The columns read, in the order of the object's fields.
 enum Column { kId, kLivemode, kCreatedAt, kItemId, kLocationId, kType, kQty, kReason, kUnitCost, kLotId, kLots,
@@ -58,25 +61,10 @@ void string_field(StringInfo out, const char* name, const char* value) {
   escape_json(out, value);
 }
 
-// sk.qty_text: trim_scale(q)::text.
-char* qty_text(Datum q) { return DatumGetCString(DirectFunctionCall1(numeric_out, DirectFunctionCall1(numeric_trim_scale, q))); }
-
-// sk.cost_text: at least two decimals, more only when they carry digits.
-char* cost_text(Datum c) {
-  Datum trimmed = DirectFunctionCall1(numeric_trim_scale, c);
-  if (DatumGetInt32(DirectFunctionCall1(numeric_scale, trimmed)) < 2)
-    return DatumGetCString(DirectFunctionCall1(numeric_out, DirectFunctionCall2(numeric_round, c, Int32GetDatum(2))));
-  return DatumGetCString(DirectFunctionCall1(numeric_out, trimmed));
-}
-
-// sk.rfc3339: UTC, microseconds, "Z".
-void rfc3339(StringInfo out, TimestampTz t) {
-  struct pg_tm tm;
-  fsec_t fsec;
-  if (TIMESTAMP_NOT_FINITE(t) || timestamp2tm(t, nullptr, &tm, &fsec, nullptr, nullptr) != 0)
-    elog(ERROR, "sk.movement_json: created_at out of range");
-  appendStringInfo(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\"", tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour,
-                   tm.tm_min, tm.tm_sec, static_cast<int>(fsec));
+void rfc3339_field(StringInfo out, const char* name, TimestampTz t) {
+  char text[formats::kRfc3339Size];
+  if (!formats::rfc3339(t, text)) elog(ERROR, "sk.movement_json: %s out of range", name);
+  string_field(out, name, text);
 }
 
 }  // namespace
@@ -108,14 +96,13 @@ Datum sk_movement_json(PG_FUNCTION_ARGS) {
   string_field(&out, "object", "movement");
   key(&out, "livemode");
   appendStringInfoString(&out, DatumGetBool(v(kLivemode)) ? "true" : "false");
-  key(&out, "created_at");
-  rfc3339(&out, DatumGetTimestampTz(v(kCreatedAt)));
+  rfc3339_field(&out, "created_at", DatumGetTimestampTz(v(kCreatedAt)));
   text_field(&out, "item_id", v(kItemId), n(kItemId));
   text_field(&out, "location_id", v(kLocationId), n(kLocationId));
   text_field(&out, "type", v(kType), n(kType));
-  string_field(&out, "qty", qty_text(v(kQty)));
+  string_field(&out, "qty", formats::qty_text(v(kQty)));
   text_field(&out, "reason", v(kReason), n(kReason));
-  string_field(&out, "unit_cost", cost_text(v(kUnitCost)));
+  string_field(&out, "unit_cost", formats::cost_text(v(kUnitCost)));
   text_field(&out, "lot_id", v(kLotId), n(kLotId));
   key(&out, "lots");
   appendStringInfoString(&out, n(kLots) ? "[]" : TextDatumGetCString(v(kLots)));
@@ -124,8 +111,8 @@ Datum sk_movement_json(PG_FUNCTION_ARGS) {
   text_field(&out, "reference", v(kReference), n(kReference));
   key(&out, "metadata");
   appendStringInfoString(&out, DatumGetCString(DirectFunctionCall1(jsonb_out, v(kMetadata))));
-  string_field(&out, "on_hand_after", qty_text(v(kOnHandAfter)));
-  string_field(&out, "wac_after", cost_text(v(kWacAfter)));
+  string_field(&out, "on_hand_after", formats::qty_text(v(kOnHandAfter)));
+  string_field(&out, "wac_after", formats::cost_text(v(kWacAfter)));
   appendStringInfoChar(&out, '}');
   PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
 }

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "ledger/decimal.hpp"
+#include "ledger/formats.hpp"
 #include "ledger/ledger.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
@@ -15,26 +16,24 @@
 namespace sk::ledger {
 namespace {
 
-// RLS binds every statement to the verified tenant. Numbers are formatted by the same
-// SQL helpers the other renderers use (sk.qty_text, sk.cost_text, sk.money_text). The
-// currency is the tenant's ($2, cached per backend), or each item's account's for a
-// caller without a tenant (a DBA).
+// RLS binds every statement to the verified tenant. The statement reads plain columns;
+// numbers and times are formatted here (ledger/formats, the SQL helpers' formats). The
+// currency is the tenant's (cached per backend), or each item's account's for a caller
+// without a tenant (a DBA).
 constexpr const char* kItems = R"SQL(
-SELECT i.id, i.sku, i.livemode::text, sk.qty_text(coalesce(s.on_hand, 0)), sk.cost_text(coalesce(s.wac, 0)),
-       sk.money_text(coalesce(s.on_hand, 0) * coalesce(s.wac, 0), %CURRENCY%), %CURRENCY%,
-       sk.rfc3339(clock_timestamp()), i.reorder_point::text, i.track_lots::text
+SELECT i.id, i.sku, i.livemode, s.on_hand, s.wac, i.reorder_point, i.track_lots%CURRENCY%
   FROM sk.items i%ACCOUNTS%
   LEFT JOIN sk.item_stock s ON s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id
  WHERE i.id = ANY ($1::text[])
 )SQL";
+enum ItemColumn { kId, kSku, kLivemode, kOnHand, kWac, kReorderPoint, kTrackLots, kCurrency, kExponent };
 
 const std::string& items_statement(bool tenant_currency) {
   static std::string variants[2];
   std::string& sql = variants[tenant_currency];
   if (sql.empty()) {
     sql = kItems;
-    for (size_t at; (at = sql.find("%CURRENCY%")) != std::string::npos;)
-      sql.replace(at, 10, tenant_currency ? "$2" : "a.currency");
+    sql.replace(sql.find("%CURRENCY%"), 10, tenant_currency ? "" : ", a.currency, sk.currency_exponent(a.currency)");
     sql.replace(sql.find("%ACCOUNTS%"), 10, tenant_currency ? "" : "\n  JOIN sk.accounts a ON a.id = i.account_id");
   }
   return sql;
@@ -110,11 +109,9 @@ std::string locations_json(const std::map<std::string, dec::Num>& by_location) {
 std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids) {
   std::map<std::string, std::string> out;
   if (item_ids.empty()) return out;
-  const auto currency = currency::of_tenant();
-  auto item_rows = pg::id_list(items_statement(currency.has_value()), item_ids);
-  std::vector<pg::Text> params{item_rows.param};
-  if (currency) params.push_back(currency);
-  auto items = pg::exec(item_rows.sql, params);
+  const auto tenant_currency = currency::of_tenant();
+  auto item_rows = pg::id_list(items_statement(tenant_currency.has_value()), item_ids);
+  auto items = pg::exec(item_rows.sql, {item_rows.param});
   if (items.empty()) return out;
 
   std::map<std::string, Split> splits;
@@ -135,24 +132,30 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
     for (const auto& row : pg::exec(q.sql, {q.param}).rows) lots[row.text(0)] = Lot{row.text(1), row[2]};
   }
 
+  char as_of[formats::kRfc3339Size];
+  formats::rfc3339(GetCurrentTimestamp(), as_of);  // clock_timestamp(): the instant of reading
   static const Split kNone;
   for (const auto& row : items.rows) {
-    const std::string& id = row.text(0);
+    const std::string& id = row.text(kId);
     auto split = splits.find(id);
     const Split& s = split == splits.end() ? kNone : split->second;
+    currency::Currency money = tenant_currency ? *tenant_currency
+                                               : currency::Currency{row.text(kCurrency), std::stoi(row.text(kExponent))};
+    dec::Num on_hand = dec::parse(row[kOnHand].value_or("0"));
+    dec::Num wac = dec::parse(row[kWac].value_or("0"));
     std::string o = "{\"object\":\"stock\",\"item_id\":";
     json::append_quoted(o, id);
-    append_field(o, "sku", row[1]);
+    append_field(o, "sku", row[kSku]);
     o += ",\"livemode\":";
-    o += row.text(2);
-    append_field(o, "on_hand", row[3]);
-    append_field(o, "wac", row[4]);
-    append_field(o, "value", row[5]);
-    append_field(o, "currency", row[6]);
-    append_field(o, "as_of", row[7]);
-    append_field(o, "reorder_point", row[8]);
+    o += row.text(kLivemode) == "t" ? "true" : "false";
+    append_field(o, "on_hand", dec::str(on_hand));
+    append_field(o, "wac", dec::cost_str(wac));
+    append_field(o, "value", dec::money_str(dec::mul(on_hand, wac), money.exponent));
+    append_field(o, "currency", money.code);
+    append_field(o, "as_of", std::string(as_of));
+    append_field(o, "reorder_point", row[kReorderPoint]);
     o += ",\"locations\":" + locations_json(s.by_location);
-    o += ",\"lots\":" + (row.text(9) == "true" ? lots_json(s.by_lot, lots) : std::string("[]"));
+    o += ",\"lots\":" + (row.text(kTrackLots) == "t" ? lots_json(s.by_lot, lots) : std::string("[]"));
     o += '}';
     out.emplace(id, std::move(o));
   }

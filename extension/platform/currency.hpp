@@ -8,8 +8,13 @@
 
 namespace sk::currency {
 
+struct Currency {
+  std::string code;  // ISO 4217
+  int exponent;      // decimals of its minor unit (sk.currency_exponent)
+};
+
 // The currency of the account this backend acts for; nullopt outside a tenant (a DBA).
-std::optional<std::string> of_tenant();
+std::optional<Currency> of_tenant();
 
 // From _PG_init.
 void register_callbacks();
