@@ -10,7 +10,10 @@ namespace sk::crypto {
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1)
+  // Fetched once: EVP_sha256() makes EVP_Digest look the implementation up on every
+  // call, which cost more than hashing a key.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (!sha256 || EVP_Digest(data.data(), data.size(), digest, &len, sha256, nullptr) != 1)
     throw std::runtime_error("SHA-256 failed");
   static const char hex[] = "0123456789abcdef";
   std::string out;

@@ -1,8 +1,11 @@
 #include "platform/ulid.hpp"
 
 #include <openssl/rand.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 namespace sk::ulid {
@@ -67,7 +70,28 @@ Generator::Generator()
                 duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
           },
           [](uint8_t* out, size_t n) {
-            if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
+            // RAND_bytes costs about as much for 256 bytes as for 10, and an id takes 10;
+            // the buffer is per thread (the shim's handlers) and refilled after a fork,
+            // so no two processes ever share its bytes.
+            thread_local uint8_t buffer[256];
+            thread_local size_t used = sizeof buffer;
+            thread_local pid_t owner = 0;
+            if (owner != getpid()) {
+              owner = getpid();
+              used = sizeof buffer;
+            }
+            while (n > 0) {
+              if (used == sizeof buffer) {
+                if (RAND_bytes(buffer, sizeof buffer) != 1) throw std::runtime_error("RAND_bytes failed");
+                used = 0;
+              }
+              size_t take = std::min(n, sizeof buffer - used);
+              std::memcpy(out, buffer + used, take);
+              std::memset(buffer + used, 0, take);  // an id's bytes do not linger
+              used += take;
+              out += take;
+              n -= take;
+            }
           }) {}
 
 // `last` plus `step` in the 80-bit random part; overflow carries into the time, which

@@ -217,6 +217,12 @@ TEST(SchemaInteger, RangeAndForm) {
   expect_issue(limit, R"("10")", "parameter_invalid", "");
   expect_issue(limit, "99999999999999999999", "parameter_invalid", "");  // no overflow, just refused
   expect_valid(s::integer(-5, 5), "-5");
+  expect_valid(s::integer(-5, 5), "-0");
+  // Query parameters reach the check as text, not through the JSON parser.
+  auto small = s::integer(-5, 5);
+  for (const char* bad : {"01", "-01", "-", "--1", "1-", "1 ", ""})
+    EXPECT_TRUE(s::validate(small, small->from_text(bad)).has_value()) << bad;
+  EXPECT_FALSE(s::validate(small, small->from_text("-3")).has_value());
 }
 
 // ---- decimals ---------------------------------------------------------------------
@@ -226,7 +232,7 @@ TEST(SchemaDecimal, NumbersAndStringsWithoutExponent) {
   for (const char* ok : {"0", "-2", "12.5", "0.000001", "\"12.50\"", "\"-0.5\"", "999999999999999.999999"})
     expect_valid(d, ok);
   for (const char* bad : {"1e3", "1E3", "\"1e3\"", "\"12,5\"", "\".5\"", "\"5.\"", "\"+5\"", "\" 5\"", "\"\"", "true",
-                          "null", "[]"}) {
+                          "null", "[]", "\"-\"", "\"-.5\"", "\"1.2.3\"", "\"1..2\"", "\"5.-1\"", "\"--1\"", "\"1-\""}) {
     auto issue = expect_issue(d, bad, "parameter_invalid", "");
     EXPECT_EQ(issue.detail, "the body must be a decimal number (e.g. 12.5), without exponent.") << bad;
   }
