@@ -1,6 +1,6 @@
 -- POST /movements/batch with 1000 movements per request (sales, receipts and returns of
--- 10 random items), a fresh Idempotency-Key for every request. Bodies are prepared once
--- per thread; the runner reports movements/s as requests/s × 1000.
+-- 10 random items), a fresh Idempotency-Key for every request. Requests are formatted
+-- once per thread; the runner reports movements/s as requests/s × 1000.
 local dir = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
 local common = dofile(dir .. "common.lua")
 setup, done = common.setup, common.done
@@ -30,12 +30,12 @@ function init(args)
   local items = common.items()
   math.randomseed(tonumber(wrk.thread:get("id")) * 1299709 + os.time())
   bodies = {}
-  for b = 1, 16 do bodies[b] = batch_body(items) end
+  for b = 1, 16 do bodies[b] = common.post_template("/inventory/v1/movements/batch", batch_body(items)) end
   n = 0
   prefix = common.run .. "-batch-" .. wrk.thread:get("id") .. "-"
 end
 
 function request()
   n = n + 1
-  return common.post("/inventory/v1/movements/batch", prefix .. n, bodies[(n % #bodies) + 1])
+  return bodies[(n % #bodies) + 1](prefix .. n)
 end

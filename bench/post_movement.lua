@@ -4,9 +4,13 @@ local dir = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
 local common = dofile(dir .. "common.lua")
 setup, done = common.setup, common.done
 
-local items, n, prefix
+local posts, n, prefix
 function init(args)
-  items = common.items()
+  posts = {}
+  for k, item in ipairs(common.items()) do
+    posts[k] = common.post_template("/inventory/v1/movements",
+      '{"item_id":"' .. item .. '","qty":-1,"type":"sale","reason":"order_fulfilled"}')
+  end
   n = 0
   prefix = common.run .. "-post-" .. wrk.thread:get("id") .. "-"
   math.randomseed(tonumber(wrk.thread:get("id")) * 7919 + os.time())
@@ -14,6 +18,5 @@ end
 
 function request()
   n = n + 1
-  local body = '{"item_id":"' .. items[math.random(#items)] .. '","qty":-1,"type":"sale","reason":"order_fulfilled"}'
-  return common.post("/inventory/v1/movements", prefix .. n, body)
+  return posts[math.random(#posts)](prefix .. n)
 end
