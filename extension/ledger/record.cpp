@@ -32,9 +32,7 @@ ins AS (
                             reference, metadata, seq, on_hand_after, wac_after, created_at)
   SELECT l.id, l.i, l.l, l.t, l.q, l.r, l.c, l.lot, l.lots, l.trf, l.rev, l.ref, coalesce(l.md, '{}'), l.s, l.oh, l.w,
          (SELECT t FROM at)
-    FROM json_to_recordset($1::json) AS l(
-           id text, i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
-           lot text, lots json, trf text, rev text, ref text, md jsonb)
+    FROM %LEGS%
   RETURNING id, item_id, seq, sk.movement_object(movements) AS object
 ), ev AS (
   INSERT INTO sk.events (type, data)       -- in the order of the legs, as ins returns them
@@ -42,15 +40,22 @@ ins AS (
   RETURNING id, type
 )%FAN_OUT%, bal AS (
   INSERT INTO sk.stock_balances AS b (item_id, location_id, lot_id, on_hand, updated_at)
-  SELECT x.i, x.l, x.lot, x.q, (SELECT t FROM at) FROM json_to_recordset($3::json) AS x(i text, l text, lot text, q numeric)
+  SELECT x.i, x.l, x.lot, x.q, (SELECT t FROM at) FROM %DELTAS%
   ON CONFLICT ON CONSTRAINT stock_balances_key
   DO UPDATE SET on_hand = b.on_hand + excluded.on_hand, updated_at = excluded.updated_at
 ), st AS (%ITEM_STATES%)%ANSWER%
 SELECT item_id, seq::text, object::text, %DELIVERIES%::text FROM ins
 )SQL";
 
-// Item states ($4) by item ($5). One item, the common case, is one keyed update: the
-// join several items need is a hash join, whose set-up costs more than the update.
+// What the statement is given: legs ($1), balance deltas ($3) and item states ($4) as
+// JSON arrays, with the items' ids ($5) and the answer's key row ($6-$10)...
+constexpr const char* kLegsJson = R"SQL(json_to_recordset($1::json) AS l(
+           id text, i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
+           lot text, lots json, trf text, rev text, ref text, md jsonb))SQL";
+constexpr const char* kDeltasJson = "json_to_recordset($3::json) AS x(i text, l text, lot text, q numeric)";
+
+// Item states ($4) by item ($5). One item is one keyed update: the join several items
+// need is a hash join, whose set-up costs more than the update.
 constexpr const char* kItemStates = R"SQL(
   UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = (SELECT t FROM at),
          last_movement_id = x.m
@@ -63,23 +68,59 @@ constexpr const char* kItemState = R"SQL(
    WHERE s.item_id = ANY ($5::text[])
 )SQL";
 
+// ...or, for one leg with at most one lot (a single movement POST, the hot path), the
+// leg's fields as parameters $1 and $3-$17 (one_leg_params), the answer's key row
+// after them: starting json_to_recordset three times and parsing its JSON cost more
+// than the inserts themselves. The balance delta is the leg's quantity at its lot.
+constexpr const char* kLegParams = R"SQL((SELECT $1 AS id, $3 AS i, $4 AS l, $5 AS t, $6::numeric AS q, $7 AS r,
+           $8::numeric AS c, $9::bigint AS s, $10::numeric AS oh, $11::numeric AS w, $12 AS lot, $13::json AS lots,
+           $14 AS trf, $15 AS rev, $16 AS ref, $17::jsonb AS md) AS l)SQL";
+constexpr const char* kDeltaParams = "(SELECT $3 AS i, $4 AS l, $12 AS lot, $6::numeric AS q) AS x";
+constexpr const char* kItemStateParams = R"SQL(
+  UPDATE sk.item_stock s SET on_hand = $10::numeric, wac = $11::numeric, last_seq = $9::bigint,
+         last_movement_at = (SELECT t FROM at), last_movement_id = $1
+   WHERE s.item_id = $3
+)SQL";
+constexpr int kLegParamCount = 17;
+
+enum class Shape { kManyItems, kOneItem, kOneLeg };
+
+bool one_leg(const std::vector<Leg>& legs) {
+  if (legs.size() != 1) return false;
+  const Leg& leg = legs[0];
+  return leg.lots.empty() || (leg.lots.size() == 1 && dec::cmp(leg.lots[0].qty, leg.qty) == 0);
+}
+
 // The statement with the outbox's delivery fan-out (or none) in place, the key row of the
-// answer (parameters $6 to $10) when there is one, and the item states for one item or
-// several: eight texts, each made once.
-const std::string& record_statement(bool answer, bool one_item) {
+// answer when there is one, and the shape of its inputs: twelve texts, each made once.
+const std::string& record_statement(bool answer, Shape shape) {
   events::FanOut f = events::fan_out("ev");
-  static std::string variants[2][2][2];
-  std::string& sql = variants[f.cte.empty()][answer][one_item];
+  static std::string variants[2][2][3];
+  std::string& sql = variants[f.cte.empty()][answer][static_cast<int>(shape)];
   if (sql.empty()) {
+    bool one = shape == Shape::kOneLeg;
     sql = kRecord;
-    sql.replace(sql.find("%ITEM_STATES%"), 13, one_item ? kItemState : kItemStates);
+    sql.replace(sql.find("%LEGS%"), 6, one ? kLegParams : kLegsJson);
+    sql.replace(sql.find("%DELTAS%"), 8, one ? kDeltaParams : kDeltasJson);
+    sql.replace(sql.find("%ITEM_STATES%"), 13,
+                one ? kItemStateParams : shape == Shape::kOneItem ? kItemState : kItemStates);
     sql.replace(sql.find("%FAN_OUT%"), 9, f.cte);
     sql.replace(sql.find("%DELIVERIES%"), 12, f.count);
-    std::string key_row =
-        answer ? ", answer AS (" + idempotency::insert_row_sql(6, "ins.object::text") + " FROM ins WHERE ins.id = $10)" : "";
+    std::string key_row;
+    if (answer && one) key_row = ", answer AS (" + idempotency::insert_row_sql(kLegParamCount + 1, "ins.object::text") + " FROM ins)";
+    if (answer && !one) key_row = ", answer AS (" + idempotency::insert_row_sql(6, "ins.object::text") + " FROM ins WHERE ins.id = $10)";
     sql.replace(sql.find("%ANSWER%"), 8, key_row);
   }
   return sql;
+}
+
+// A leg's lot allocations as stored (and shown in the movement object); NULL when it
+// has none and its item tracks no lots.
+bool has_lots(const Leg& leg) { return leg.lot_tracked || !leg.lots.empty(); }
+Value lots_json(const Leg& leg) {
+  Value lots = Value::array();
+  for (const auto& a : leg.lots) lots.push(Value::object({{"lot_id", opt(a.lot_id)}, {"qty", Value::string(dec::str(a.qty))}}));
+  return lots;
 }
 
 // One leg as a compact JSON object: short keys and no nulls, since a batch sends 2000 of
@@ -97,11 +138,8 @@ Value leg_json(const Leg& leg, const std::string& id) {
       {"oh", Value::number(dec::str(leg.on_hand_after))},
       {"w", Value::number(dec::str(leg.wac_after))},
   });
-  if (leg.lot_tracked || !leg.lots.empty()) {
-    Value lots = Value::array();
-    for (const auto& a : leg.lots)
-      lots.push(Value::object({{"lot_id", opt(a.lot_id)}, {"qty", Value::string(dec::str(a.qty))}}));
-    v.set("lots", std::move(lots));  // stored as shown in the movement object
+  if (has_lots(leg)) {
+    v.set("lots", lots_json(leg));
     if (leg.lots.size() == 1 && leg.lots[0].lot_id) v.set("lot", Value::string(*leg.lots[0].lot_id));
   }
   if (leg.transfer_id) v.set("trf", Value::string(*leg.transfer_id));
@@ -109,6 +147,17 @@ Value leg_json(const Leg& leg, const std::string& id) {
   if (leg.reference) v.set("ref", Value::string(*leg.reference));
   if (!leg.metadata.is_null()) v.set("md", leg.metadata);
   return v;
+}
+
+// $1 and $3-$17 of the one-leg statement ($2, the time floor, is set by the caller).
+std::vector<pg::Text> one_leg_params(const Leg& leg, const std::string& id) {
+  pg::Text lot, lots;
+  if (has_lots(leg)) lots = lots_json(leg).dump();
+  if (leg.lots.size() == 1) lot = leg.lots[0].lot_id;
+  return {id, std::nullopt, leg.item_id, *leg.location_id, leg.type, dec::str(leg.qty), leg.reason,
+          dec::str(leg.unit_cost), std::to_string(leg.seq), dec::str(leg.on_hand_after), dec::str(leg.wac_after), lot, lots,
+          leg.transfer_id, leg.reverses, leg.reference,
+          leg.metadata.is_null() ? pg::Text() : pg::Text(leg.metadata.dump())};
 }
 
 // The stock object for a threshold event: the state right after the crossing leg.
@@ -177,21 +226,31 @@ std::vector<std::string> movement_ids(const std::vector<Leg>& legs, const Books&
 std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books,
                                 const std::vector<std::pair<std::string, size_t>>& crossings, const Answer& answer) {
   const std::vector<std::string> ids = movement_ids(legs, books);
-  Value rows = Value::array();
-  for (size_t k = 0; k < legs.size(); ++k) rows.push(leg_json(legs[k], ids[k]));
   // RFC 3339 UTC text of one width: the latest sorts last.
   pg::Text floor;
   for (const auto& [_, item] : books.items)
     if (item.last_movement_at && (!floor || *item.last_movement_at > *floor)) floor = item.last_movement_at;
-  std::vector<std::string> item_ids;
-  Value states = item_states(legs, ids, &item_ids);
 
-  auto statement = pg::id_list(record_statement(answer.claim != nullptr, item_ids.size() == 1), item_ids);
-  std::vector<pg::Text> params{rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), statement.param};
+  const bool one = one_leg(legs);
+  pg::IdList statement;
+  std::vector<pg::Text> params;
+  if (one) {
+    statement.sql = record_statement(answer.claim != nullptr, Shape::kOneLeg);
+    params = one_leg_params(legs[0], ids[0]);
+    params[1] = floor;
+  } else {
+    Value rows = Value::array();
+    for (size_t k = 0; k < legs.size(); ++k) rows.push(leg_json(legs[k], ids[k]));
+    std::vector<std::string> item_ids;
+    Value states = item_states(legs, ids, &item_ids);
+    statement = pg::id_list(record_statement(answer.claim != nullptr, item_ids.size() == 1 ? Shape::kOneItem : Shape::kManyItems),
+                            item_ids);
+    params = {rows.dump(), floor, balance_deltas(legs).dump(), states.dump(), statement.param};
+  }
   api::Response reply = api::json_response("");
   if (answer.claim) {
     for (auto& p : idempotency::row_params(*answer.claim, reply)) params.push_back(std::move(p));
-    params.push_back(ids.at(answer.leg));
+    if (!one) params.push_back(ids.at(answer.leg));
   }
   auto result = pg::exec(statement.sql, params);
   std::map<std::pair<std::string, int64_t>, size_t> leg_of;
