@@ -484,13 +484,18 @@ CREATE UNIQUE INDEX lots_item_code_key ON sk.lots (account_id, livemode, item_id
 -- The log. Append-only: no UPDATE/DELETE/TRUNCATE privilege (not even for the owner),
 -- policies for SELECT and INSERT only, and a statement trigger that refuses every role
 -- but a superuser.
+-- The movement types the API accepts, from the same list as its validators.
+CREATE FUNCTION sk.is_movement_type(type text) RETURNS boolean
+  AS 'MODULE_PATHNAME', 'sk_is_movement_type' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+GRANT EXECUTE ON FUNCTION sk.is_movement_type(text) TO PUBLIC;  -- a CHECK runs as whoever inserts
+
 CREATE TABLE sk.movements (
   account_id    text NOT NULL DEFAULT sk.current_account(),
   livemode      boolean NOT NULL DEFAULT sk.current_livemode(),
   id            text NOT NULL DEFAULT sk.new_id('mov'),
   item_id       text NOT NULL,
   location_id   text NOT NULL,
-  type          text NOT NULL CHECK (type IN ('receipt', 'sale', 'return', 'adjustment', 'transfer')),
+  type          text NOT NULL CHECK (sk.is_movement_type(type)),  -- receipt, sale, return, adjustment, transfer
   qty           numeric NOT NULL CHECK (qty <> 0),
   reason        text NOT NULL,
   unit_cost     numeric NOT NULL,     -- receipts: the cost received at; others: the WAC at the time

@@ -3,6 +3,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "platform/api.hpp"
@@ -14,10 +15,15 @@ std::vector<api::Route> stock_routes();        // GET /items/{id}/stock, GET /st
 std::vector<api::Route> reason_code_routes();  // GET/POST /reason_codes
 std::vector<api::Route> event_routes();        // GET /events, /events/{id}
 
+// The movement types. The API's validators and the table's CHECK (sk.is_movement_type)
+// read this one list.
+inline constexpr std::string_view kMovementTypes[] = {"receipt", "sale", "return", "adjustment", "transfer"};
+
 // Stock objects of items now, keyed by item id; ids the tenant does not have are absent.
 std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids);
 
 // Shapes shared by the routes (and by later issues: GRNs, counts, MCP tools).
+schema::Schema movement_type_schema();
 schema::Schema movement_request_schema();
 schema::Schema movement_object_schema();
 schema::Schema stock_object_schema();

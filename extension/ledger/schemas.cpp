@@ -21,12 +21,14 @@ Schema lot_allocation_schema() {
 
 }  // namespace
 
+Schema movement_type_schema() { return enumeration({std::begin(kMovementTypes), std::end(kMovementTypes)}); }
+
 Schema movement_request_schema() {
   static const Schema s = named("MovementRequest", object({
       required("item_id", id("itm")),
       required("qty", quantity(),
                "Signed quantity: receipt and return > 0, sale < 0, adjustment either way, transfer > 0 (the amount moved)."),
-      required("type", enumeration({"receipt", "sale", "return", "adjustment", "transfer"})),
+      required("type", movement_type_schema()),
       optional("reason", pattern_string("^[a-z][a-z0-9_]{0,63}$", "a snake_case reason code", 64),
                "A reason code (GET /reason_codes). Default: purchase_received for receipts, order_fulfilled for sales, "
                "customer_return for returns, transfer for transfers; adjustments must name one."),
@@ -49,7 +51,7 @@ Schema movement_object_schema() {
   static const Schema s = named("Movement", api_object("mov", "movement", {
       required("item_id", id("itm")),
       required("location_id", id("loc")),
-      required("type", enumeration({"receipt", "sale", "return", "adjustment", "transfer"})),
+      required("type", movement_type_schema()),
       required("qty", decimal_string(), "Signed: stock in > 0, stock out < 0."),
       required("reason", string(64)),
       required("unit_cost", decimal_string(), "Receipts: the cost received at. Other movements: the WAC at the time."),
@@ -109,3 +111,4 @@ Schema event_object_schema() {
 }
 
 }  // namespace sk::ledger
+

@@ -49,8 +49,8 @@ SELECT is_empty($$
   SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
    WHERE n.nspname = 'sk' AND has_function_privilege('public', p.oid, 'EXECUTE')
      AND p.proname NOT IN ('current_account', 'current_livemode', 'auth_lookup_active', 'metrics_read_active',
-                           'rfc3339', 'id_time')
-$$, 'PUBLIC executes only the read-only context and formatting functions');
+                           'rfc3339', 'id_time', 'is_movement_type')
+$$, 'PUBLIC executes only the read-only context, formatting and CHECK functions');
 
 SELECT is((SELECT count(*)::int FROM sk.api_keys WHERE secret_hash = sha256(convert_to(:'a_test', 'UTF8'))), 1,
           'keys are stored as their SHA-256 hash');

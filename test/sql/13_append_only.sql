@@ -2,7 +2,7 @@
 -- TRUNCATE of movements fail for every role but a superuser — the owner included —
 -- through privileges, policies (SELECT and INSERT only) and a statement trigger.
 \ir lib/setup.sql
-SELECT plan(16);
+SELECT plan(19);
 
 SELECT (body->>'id') AS item FROM pg_temp.api(:'a_test', 'POST', '/items', '{"sku":"A-1","name":"Anvil"}', 'i1') \gset
 SELECT (body->>'id') AS mov FROM pg_temp.api(:'a_test', 'POST', '/movements',
@@ -47,6 +47,20 @@ SELECT ok(NOT has_table_privilege('sk_reporting', 'sk.movements', 'UPDATE,DELETE
           'reporting roles cannot change the log');
 
 SELECT is((SELECT md5(string_agg(m::text, '')) FROM sk.movements m), :'log_before', 'the log is exactly as it was');
+
+-- Whatever writes a row, even a superuser past every policy, the table's CHECKs hold:
+-- a known type (sk.is_movement_type, the API's own list) and a quantity that is not zero.
+PREPARE raw_insert(text, numeric) AS
+  INSERT INTO sk.movements (account_id, livemode, id, item_id, location_id, type, qty, reason, unit_cost, seq,
+                            on_hand_after, wac_after)
+  SELECT m.account_id, m.livemode, m.id || 'x', m.item_id, m.location_id, $1, $2, m.reason, m.unit_cost, m.seq + 1,
+         m.on_hand_after, m.wac_after
+    FROM sk.movements m WHERE m.id = :'mov';
+SELECT throws_ok('EXECUTE raw_insert(''gift'', 1)', '23514', NULL, 'an unknown movement type is refused');
+SELECT throws_ok('EXECUTE raw_insert(''sale'', 0)', '23514', NULL, 'a zero quantity is refused');
+SELECT is(ARRAY(SELECT t FROM unnest(ARRAY['receipt', 'sale', 'return', 'adjustment', 'transfer', 'Sale', '']) t
+                 WHERE sk.is_movement_type(t)), ARRAY['receipt', 'sale', 'return', 'adjustment', 'transfer'],
+          'sk.is_movement_type accepts exactly the five types, case-sensitively');
 
 -- A superuser (the DBA) is the one exception, e.g. for a legal erasure.
 SELECT lives_ok(format($$ UPDATE sk.movements SET reference = 'dba' WHERE id = %L $$, :'mov'), 'a superuser may change the log');
