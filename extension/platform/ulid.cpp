@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -12,17 +13,40 @@ namespace sk::ulid {
 namespace {
 constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-int decode_char(char c) {
-  if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  switch (c) {  // Crockford aliases
-    case 'O': return 0;
-    case 'I': case 'L': return 1;
-    case 'U': return -1;
-    default: break;
+// Crockford base32 digit values by byte, -1 for anything else: lenient (lowercase, and
+// O, I, L read as 0, 1, 1) for decode(), canonical (the uppercase alphabet only) for ids.
+// Tables, because a batch of 1000 movements decodes thousands of ids.
+using DigitTable = std::array<int8_t, 256>;
+constexpr DigitTable digit_table(bool lenient) {
+  DigitTable t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 32; ++i) {
+    t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
+    if (lenient) t[static_cast<unsigned char>(kAlphabet[i] >= 'A' ? kAlphabet[i] - 'A' + 'a' : kAlphabet[i])] = static_cast<int8_t>(i);
   }
-  for (int i = 0; i < 32; ++i)
-    if (kAlphabet[i] == c) return i;
-  return -1;
+  if (lenient)
+    for (auto [alias, value] : {std::pair{'O', 0}, std::pair{'o', 0}, std::pair{'I', 1}, std::pair{'i', 1}, std::pair{'L', 1},
+                                std::pair{'l', 1}})
+      t[static_cast<unsigned char>(alias)] = static_cast<int8_t>(value);
+  return t;
+}
+constexpr DigitTable kLenient = digit_table(true);
+constexpr DigitTable kCanonical = digit_table(false);
+
+std::optional<Bytes> decode_with(const DigitTable& digits, std::string_view text) {
+  if (text.size() != 26) return std::nullopt;
+  unsigned __int128 v = 0;
+  for (size_t i = 0; i < 26; ++i) {
+    int d = digits[static_cast<unsigned char>(text[i])];
+    if (d < 0 || (i == 0 && d > 7)) return std::nullopt;
+    v = (v << 5) | static_cast<unsigned>(d);
+  }
+  Bytes b{};
+  for (int i = 15; i >= 0; --i) {
+    b[static_cast<size_t>(i)] = static_cast<uint8_t>(v & 0xff);
+    v >>= 8;
+  }
+  return b;
 }
 }  // namespace
 
@@ -38,21 +62,7 @@ std::string encode(const Bytes& b) {
   return out;
 }
 
-std::optional<Bytes> decode(std::string_view text) {
-  if (text.size() != 26) return std::nullopt;
-  unsigned __int128 v = 0;
-  for (size_t i = 0; i < 26; ++i) {
-    int d = decode_char(text[i]);
-    if (d < 0 || (i == 0 && d > 7)) return std::nullopt;
-    v = (v << 5) | static_cast<unsigned>(d);
-  }
-  Bytes b{};
-  for (int i = 15; i >= 0; --i) {
-    b[static_cast<size_t>(i)] = static_cast<uint8_t>(v & 0xff);
-    v >>= 8;
-  }
-  return b;
-}
+std::optional<Bytes> decode(std::string_view text) { return decode_with(kLenient, text); }
 
 uint64_t timestamp_ms(const Bytes& b) {
   uint64_t ms = 0;
@@ -144,10 +154,8 @@ std::string Generator::next_id(std::string_view prefix) {
 std::optional<uint64_t> id_timestamp_ms(std::string_view id, std::string_view prefix) {
   if (id.size() != prefix.size() + 27 || id.substr(0, prefix.size()) != prefix || id[prefix.size()] != '_')
     return std::nullopt;
-  std::string_view body = id.substr(prefix.size() + 1);
-  for (char c : body)  // ids are issued uppercase; aliases are not accepted in ids
-    if (decode_char(c) < 0 || (c >= 'a' && c <= 'z') || c == 'I' || c == 'L' || c == 'O') return std::nullopt;
-  auto b = decode(body);
+  // Ids are issued uppercase; lowercase and aliases are not accepted in ids.
+  auto b = decode_with(kCanonical, id.substr(prefix.size() + 1));
   if (!b) return std::nullopt;
   return timestamp_ms(*b);
 }
