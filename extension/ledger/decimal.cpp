@@ -73,7 +73,20 @@ std::string str(Num n) { return format([=] { return formats::qty_text(d(n)); });
 std::string cost_str(Num n) { return format([=] { return formats::cost_text(d(n)); }); }
 std::string money_str(Num n, int exponent) { return format([=] { return formats::money_text(d(n), exponent); }); }
 
-Num zero() { return parse("0"); }
+Num zero() {
+  // Made once, in TopMemoryContext: every sign test compares with it, and numeric
+  // functions never change their arguments.
+  static Num made;
+  if (!made.datum) {
+    made = wrap(guard([] {
+      MemoryContext cxt = MemoryContextSwitchTo(TopMemoryContext);
+      Datum z = DirectFunctionCall3(numeric_in, CStringGetDatum("0"), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+      MemoryContextSwitchTo(cxt);
+      return z;
+    }));
+  }
+  return made;
+}
 Num add(Num a, Num b) { return wrap(call2(numeric_add, d(a), d(b))); }
 Num sub(Num a, Num b) { return wrap(call2(numeric_sub, d(a), d(b))); }
 Num mul(Num a, Num b) { return wrap(call2(numeric_mul, d(a), d(b))); }

@@ -327,11 +327,9 @@ class ObjectNode : public Node {
     if (!v.is_object()) return invalid(p, field_name(p) + " must be a JSON object.");
     for (const auto& f : fields_) {
       const Value* member = v.find(f.name);
+      if (!member && !f.required) continue;  // most optional fields are absent: no pointer to build
       std::string here = p + "/" + pointer_token(f.name);
-      if (!member) {
-        if (f.required) return Issue{"parameter_missing", here, here + " is required."};
-        continue;
-      }
+      if (!member) return Issue{"parameter_missing", here, here + " is required."};
       if (auto issue = f.schema->check(*member, here)) return issue;
     }
     if (!allow_unknown_)
