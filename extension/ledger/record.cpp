@@ -22,9 +22,9 @@ Value opt(const std::optional<std::string>& s) { return s ? Value::string(*s) : 
 // item, created_at follows seq, so ?as_of= cuts the log exactly where the items'
 // histories were at that instant.
 //
-// Balance deltas ($3) and final item states ($4) are summed in C++ from the legs, so the
-// statement needs no grouping, and item_stock is reached through its key ($5): its cost
-// follows the size of the posting, never the size of the catalogue.
+// Balance deltas and final item states are summed in C++ from the legs, so the statement
+// needs no grouping, and item_stock is reached through its key: its cost follows the
+// size of the posting, never the size of the catalogue.
 const char* kRecord = R"SQL(
 WITH at AS MATERIALIZED (SELECT greatest(clock_timestamp(), $2::timestamptz) AS t),
 ins AS (
@@ -47,52 +47,72 @@ ins AS (
 SELECT item_id, seq::text, object::text, %DELIVERIES%::text FROM ins
 )SQL";
 
-// What the statement is given: legs ($1), balance deltas ($3) and item states ($4) as
-// JSON arrays, with the items' ids ($5) and the answer's key row ($6-$10)...
-constexpr const char* kLegsJson = R"SQL(json_to_recordset($1::json) AS l(
-           id text, i text, l text, t text, q numeric, r text, c numeric, s bigint, oh numeric, w numeric,
-           lot text, lots json, trf text, rev text, ref text, md jsonb))SQL";
-constexpr const char* kDeltasJson = "json_to_recordset($3::json) AS x(i text, l text, lot text, q numeric)";
+// The statement's inputs are parameters, one per column: scalars for one row, arrays
+// read by unnest for many. (json_to_recordset was the alternative: its start-up, its
+// parsing and a hash table per record cost a batch more than the inserts.)
+struct Column {
+  const char* name;
+  const char* type;
+  int param;
+};
+// A leg: $1 and $3-$17 ($2 is the time floor).
+constexpr Column kLeg[] = {{"id", "text", 1},     {"i", "text", 3},    {"l", "text", 4},     {"t", "text", 5},
+                           {"q", "numeric", 6},   {"r", "text", 7},    {"c", "numeric", 8},  {"s", "bigint", 9},
+                           {"oh", "numeric", 10}, {"w", "numeric", 11}, {"lot", "text", 12}, {"lots", "json", 13},
+                           {"trf", "text", 14},   {"rev", "text", 15},  {"ref", "text", 16}, {"md", "jsonb", 17}};
+// Several legs: the balance deltas ($18-$21) and the item states ($22-$26) follow.
+constexpr Column kDelta[] = {{"i", "text", 18}, {"l", "text", 19}, {"lot", "text", 20}, {"q", "numeric", 21}};
+constexpr Column kState[] = {{"i", "text", 22}, {"oh", "numeric", 23}, {"w", "numeric", 24}, {"s", "bigint", 25}, {"m", "text", 26}};
+// One leg: its own balance delta and item state, from its parameters.
+constexpr Column kLegDelta[] = {{"i", "text", 3}, {"l", "text", 4}, {"lot", "text", 12}, {"q", "numeric", 6}};
+constexpr Column kLegState[] = {{"i", "text", 3}, {"oh", "numeric", 10}, {"w", "numeric", 11}, {"s", "bigint", 9}, {"m", "text", 1}};
+constexpr int kLegParams = 17, kPostingParams = 26;
 
-// Item states ($4) by item ($5). One item is one keyed update: the join several items
-// need is a hash join, whose set-up costs more than the update.
-constexpr const char* kItemStates = R"SQL(
-  UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = (SELECT t FROM at),
-         last_movement_id = x.m
-    FROM json_to_recordset($4::json) AS x(i text, oh numeric, w numeric, s bigint, m text)
-   WHERE s.item_id = ANY ($5::text[]) AND s.item_id = x.i
-)SQL";
-constexpr const char* kItemState = R"SQL(
-  UPDATE sk.item_stock s SET (on_hand, wac, last_seq, last_movement_at, last_movement_id) =
-         (SELECT x.oh, x.w, x.s, (SELECT t FROM at), x.m FROM json_to_recordset($4::json) AS x(oh numeric, w numeric, s bigint, m text))
-   WHERE s.item_id = ANY ($5::text[])
-)SQL";
+std::string param(const Column& c, bool array) { return "$" + std::to_string(c.param) + "::" + c.type + (array ? "[]" : ""); }
 
-// ...or, for one leg with at most one lot (a single movement POST, the hot path), the
-// leg's fields as parameters $1 and $3-$17 (one_leg_params), the answer's key row
-// after them: starting json_to_recordset three times and parsing its JSON cost more
-// than the inserts themselves. The balance delta is the leg's quantity at its lot.
-constexpr const char* kLegParams = R"SQL((SELECT $1 AS id, $3 AS i, $4 AS l, $5 AS t, $6::numeric AS q, $7 AS r,
-           $8::numeric AS c, $9::bigint AS s, $10::numeric AS oh, $11::numeric AS w, $12 AS lot, $13::json AS lots,
-           $14 AS trf, $15 AS rev, $16 AS ref, $17::jsonb AS md) AS l)SQL";
-constexpr const char* kDeltaParams = "(SELECT $3 AS i, $4 AS l, $12 AS lot, $6::numeric AS q) AS x";
-constexpr const char* kItemStateParams = R"SQL(
-  UPDATE sk.item_stock s SET on_hand = $10::numeric, wac = $11::numeric, last_seq = $9::bigint,
-         last_movement_at = (SELECT t FROM at), last_movement_id = $1
-   WHERE s.item_id = $3
-)SQL";
-constexpr int kLegParamCount = 17;
+// `alias` rows over the columns' parameters.
+template <size_t N>
+std::string rows_of(const Column (&columns)[N], const char* alias, bool many) {
+  std::string sql = many ? "unnest(" : "(SELECT ";
+  for (size_t k = 0; k < N; ++k) {
+    if (k) sql += ", ";
+    sql += param(columns[k], many);
+    if (!many) sql += std::string(" AS ") + columns[k].name;
+  }
+  sql += many ? ") AS " : ") AS ";
+  sql += alias;
+  if (many) {
+    sql += '(';
+    for (size_t k = 0; k < N; ++k) sql += (k ? ", " : "") + std::string(columns[k].name);
+    sql += ')';
+  }
+  return sql;
+}
 
-enum class Shape { kManyItems, kOneItem, kOneLeg };
+// The item states: one item is one keyed update; several join their rows (reached by key
+// through `= ANY`).
+std::string item_state_update(const Column (&state)[5], bool many) {
+  if (many)
+    return "UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = (SELECT t FROM at), "
+           "last_movement_id = x.m FROM " + rows_of(state, "x", true) + " WHERE s.item_id = ANY (" + param(state[0], true) +
+           ") AND s.item_id = x.i";
+  return "UPDATE sk.item_stock s SET on_hand = " + param(state[1], false) + ", wac = " + param(state[2], false) +
+         ", last_seq = " + param(state[3], false) + ", last_movement_at = (SELECT t FROM at), last_movement_id = " +
+         param(state[4], false) + " WHERE s.item_id = " + param(state[0], false);
+}
 
-bool one_leg(const std::vector<Leg>& legs) {
-  if (legs.size() != 1) return false;
-  const Leg& leg = legs[0];
-  return leg.lots.empty() || (leg.lots.size() == 1 && dec::cmp(leg.lots[0].qty, leg.qty) == 0);
+enum class Shape { kOneLeg, kOneItem, kManyItems };
+
+Shape shape_of(const std::vector<Leg>& legs) {
+  if (legs.size() == 1 && (legs[0].lots.empty() || (legs[0].lots.size() == 1 && dec::cmp(legs[0].lots[0].qty, legs[0].qty) == 0)))
+    return Shape::kOneLeg;  // its balance delta is its quantity at its lot
+  for (const auto& leg : legs)
+    if (leg.item_id != legs[0].item_id) return Shape::kManyItems;
+  return Shape::kOneItem;
 }
 
 // The statement with the outbox's delivery fan-out (or none) in place, the key row of the
-// answer when there is one, and the shape of its inputs: twelve texts, each made once.
+// answer when there is one, and the shape of the posting: twelve texts, each made once.
 const std::string& record_statement(bool answer, Shape shape) {
   events::FanOut f = events::fan_out("ev");
   static std::string variants[2][2][3];
@@ -100,16 +120,17 @@ const std::string& record_statement(bool answer, Shape shape) {
   if (sql.empty()) {
     bool one = shape == Shape::kOneLeg;
     sql = kRecord;
-    sql.replace(sql.find("%LEGS%"), 6, one ? kLegParams : kLegsJson);
-    sql.replace(sql.find("%DELTAS%"), 8, one ? kDeltaParams : kDeltasJson);
+    sql.replace(sql.find("%LEGS%"), 6, rows_of(kLeg, "l", !one));
+    sql.replace(sql.find("%DELTAS%"), 8, one ? rows_of(kLegDelta, "x", false) : rows_of(kDelta, "x", true));
     sql.replace(sql.find("%ITEM_STATES%"), 13,
-                one ? kItemStateParams : shape == Shape::kOneItem ? kItemState : kItemStates);
+                one ? item_state_update(kLegState, false) : item_state_update(kState, shape == Shape::kManyItems));
     sql.replace(sql.find("%FAN_OUT%"), 9, f.cte);
     sql.replace(sql.find("%DELIVERIES%"), 12, f.count);
-    std::string key_row;
-    if (answer && one) key_row = ", answer AS (" + idempotency::insert_row_sql(kLegParamCount + 1, "ins.object::text") + " FROM ins)";
-    if (answer && !one) key_row = ", answer AS (" + idempotency::insert_row_sql(6, "ins.object::text") + " FROM ins WHERE ins.id = $10)";
-    sql.replace(sql.find("%ANSWER%"), 8, key_row);
+    // The answering leg: the only one, or the one whose id follows the key row's parameters.
+    int first = (one ? kLegParams : kPostingParams) + 1;
+    std::string key_row = idempotency::insert_row_sql(first, "ins.object::text") + " FROM ins";
+    if (!one) key_row += " WHERE ins.id = $" + std::to_string(first + 4);
+    sql.replace(sql.find("%ANSWER%"), 8, answer ? ", answer AS (" + key_row + ")" : "");
   }
   return sql;
 }
@@ -123,48 +144,14 @@ Value lots_json(const Leg& leg) {
   return lots;
 }
 
-// One leg as a compact JSON object, appended to `out`: short keys and no nulls, since a
-// batch sends 2000 of them through json_to_recordset (absent keys read as NULL). Written
-// straight into the text: a Value tree per leg cost a batch as much as its index inserts.
-void append_leg(std::string& out, const Leg& leg, const std::string& id) {
-  auto text = [&](const char* key, const std::string& value) {
-    out += key;
-    json::append_quoted(out, value);
-  };
-  auto number = [&](const char* key, const std::string& literal) {
-    out += key;
-    out += literal;
-  };
-  text("{\"id\":", id);
-  text(",\"i\":", leg.item_id);
-  text(",\"l\":", *leg.location_id);
-  text(",\"t\":", leg.type);
-  number(",\"q\":", dec::str(leg.qty));
-  text(",\"r\":", leg.reason);
-  number(",\"c\":", dec::str(leg.unit_cost));
-  number(",\"s\":", std::to_string(leg.seq));
-  number(",\"oh\":", dec::str(leg.on_hand_after));
-  number(",\"w\":", dec::str(leg.wac_after));
-  if (has_lots(leg)) {
-    number(",\"lots\":", lots_json(leg).dump());
-    if (leg.lots.size() == 1 && leg.lots[0].lot_id) text(",\"lot\":", *leg.lots[0].lot_id);
-  }
-  if (leg.transfer_id) text(",\"trf\":", *leg.transfer_id);
-  if (leg.reverses) text(",\"rev\":", *leg.reverses);
-  if (leg.reference) text(",\"ref\":", *leg.reference);
-  if (!leg.metadata.is_null()) number(",\"md\":", leg.metadata.dump());
-  out += '}';
-}
-
-// $1 and $3-$17 of the one-leg statement ($2, the time floor, is set by the caller).
-std::vector<pg::Text> one_leg_params(const Leg& leg, const std::string& id) {
+// A leg's values in the order of kLeg.
+std::vector<pg::Text> leg_values(const Leg& leg, const std::string& id) {
   pg::Text lot, lots;
   if (has_lots(leg)) lots = lots_json(leg).dump();
   if (leg.lots.size() == 1) lot = leg.lots[0].lot_id;
-  return {id, std::nullopt, leg.item_id, *leg.location_id, leg.type, dec::str(leg.qty), leg.reason,
-          dec::str(leg.unit_cost), std::to_string(leg.seq), dec::str(leg.on_hand_after), dec::str(leg.wac_after), lot, lots,
-          leg.transfer_id, leg.reverses, leg.reference,
-          leg.metadata.is_null() ? pg::Text() : pg::Text(leg.metadata.dump())};
+  return {id, leg.item_id, *leg.location_id, leg.type, dec::str(leg.qty), leg.reason, dec::str(leg.unit_cost),
+          std::to_string(leg.seq), dec::str(leg.on_hand_after), dec::str(leg.wac_after), lot, lots,
+          leg.transfer_id, leg.reverses, leg.reference, leg.metadata.is_null() ? pg::Text() : pg::Text(leg.metadata.dump())};
 }
 
 // The stock object for a threshold event: the state right after the crossing leg.
@@ -178,39 +165,30 @@ std::string stock_after(const std::vector<Leg>& legs, size_t k) {
                          {legs[k].item_id, std::to_string(legs[k].seq)});
 }
 
-// What the posting adds to each balance (item, location, lot or none), summed.
-Value balance_deltas(const std::vector<Leg>& legs) {
+// What the posting adds to each balance (item, location, lot or none), summed: array
+// literals in the order of kDelta.
+std::vector<pg::Text> balance_deltas(const std::vector<Leg>& legs) {
   using Key = std::tuple<std::string, std::string, std::optional<std::string>>;
   std::map<Key, dec::Num> sums;
   for (const auto& leg : legs) {
     if (leg.lots.empty()) dec::add_to(sums, Key{leg.item_id, *leg.location_id, std::nullopt}, leg.qty);
     for (const auto& a : leg.lots) dec::add_to(sums, Key{leg.item_id, *leg.location_id, a.lot_id}, a.qty);
   }
-  Value out = Value::array();
-  for (const auto& [key, qty] : sums)
-    out.push(Value::object({{"i", Value::string(std::get<0>(key))},
-                            {"l", Value::string(std::get<1>(key))},
-                            {"lot", opt(std::get<2>(key))},
-                            {"q", Value::number(dec::str(qty))}}));
-  return out;
+  pg::ArrayColumns out(std::size(kDelta));
+  for (const auto& [key, qty] : sums) out.add({std::get<0>(key), std::get<1>(key), std::get<2>(key), dec::str(qty)});
+  return out.finish();
 }
 
-// Each item's state after its last leg.
-Value item_states(const std::vector<Leg>& legs, const std::vector<std::string>& ids, std::vector<std::string>* item_ids) {
+// Each item's state after its last leg: rows in the order of kState.
+std::vector<std::vector<pg::Text>> item_states(const std::vector<Leg>& legs, const std::vector<std::string>& ids) {
   std::map<std::string, size_t> last;
   for (size_t k = 0; k < legs.size(); ++k) {
     auto [it, fresh] = last.try_emplace(legs[k].item_id, k);
     if (!fresh && legs[k].seq > legs[it->second].seq) it->second = k;
   }
-  Value out = Value::array();
-  for (const auto& [item, k] : last) {
-    item_ids->push_back(item);
-    out.push(Value::object({{"i", Value::string(item)},
-                            {"oh", Value::number(dec::str(legs[k].on_hand_after))},
-                            {"w", Value::number(dec::str(legs[k].wac_after))},
-                            {"s", Value::number(std::to_string(legs[k].seq))},
-                            {"m", Value::string(ids[k])}}));
-  }
+  std::vector<std::vector<pg::Text>> out;
+  for (const auto& [item, k] : last)
+    out.push_back({item, dec::str(legs[k].on_hand_after), dec::str(legs[k].wac_after), std::to_string(legs[k].seq), ids[k]});
   return out;
 }
 
@@ -238,32 +216,32 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
   for (const auto& [_, item] : books.items)
     if (item.last_movement_at && (!floor || *item.last_movement_at > *floor)) floor = item.last_movement_at;
 
-  const bool one = one_leg(legs);
-  pg::IdList statement;
+  const Shape shape = shape_of(legs);
   std::vector<pg::Text> params;
-  if (one) {
-    statement.sql = record_statement(answer.claim != nullptr, Shape::kOneLeg);
-    params = one_leg_params(legs[0], ids[0]);
-    params[1] = floor;
+  if (shape == Shape::kOneLeg) {
+    params = leg_values(legs[0], ids[0]);
   } else {
-    std::string rows = "[";
-    for (size_t k = 0; k < legs.size(); ++k) {
-      if (k) rows += ',';
-      append_leg(rows, legs[k], ids[k]);
+    pg::ArrayColumns rows(std::size(kLeg));
+    for (size_t k = 0; k < legs.size(); ++k) rows.add(leg_values(legs[k], ids[k]));
+    params = rows.finish();
+    for (auto& column : balance_deltas(legs)) params.push_back(std::move(column));
+    auto states = item_states(legs, ids);
+    if (shape == Shape::kOneItem) {
+      params.insert(params.end(), states[0].begin(), states[0].end());
+    } else {
+      pg::ArrayColumns columns(std::size(kState));
+      for (const auto& state : states) columns.add(state);
+      for (auto& column : columns.finish()) params.push_back(std::move(column));
     }
-    rows += ']';
-    std::vector<std::string> item_ids;
-    Value states = item_states(legs, ids, &item_ids);
-    statement = pg::id_list(record_statement(answer.claim != nullptr, item_ids.size() == 1 ? Shape::kOneItem : Shape::kManyItems),
-                            item_ids);
-    params = {std::move(rows), floor, balance_deltas(legs).dump(), states.dump(), statement.param};
   }
+  params.insert(params.begin() + 1, floor);  // $2
   api::Response reply = api::json_response("");
   if (answer.claim) {
     for (auto& p : idempotency::row_params(*answer.claim, reply)) params.push_back(std::move(p));
-    if (!one) params.push_back(ids.at(answer.leg));
+    if (shape != Shape::kOneLeg) params.push_back(ids.at(answer.leg));
   }
-  auto result = pg::exec(statement.sql, params);
+  const std::string& sql = record_statement(answer.claim != nullptr, shape);
+  auto result = pg::exec(sql, params);
   std::map<std::pair<std::string, int64_t>, size_t> leg_of;
   for (size_t k = 0; k < legs.size(); ++k) leg_of[{legs[k].item_id, legs[k].seq}] = k;
   std::vector<std::string> objects(legs.size());

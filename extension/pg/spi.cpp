@@ -50,18 +50,44 @@ SPIPlanPtr prepare(const std::string& sql, int nargs) {
 
 }  // namespace
 
+namespace {
+
+void append_array_element(std::string& out, const std::string& v) {
+  out += '"';
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
 std::string text_array(const std::vector<std::string>& values) {
   std::string out = "{";
   for (const auto& v : values) {
     if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
+    append_array_element(out, v);
   }
   return out + "}";
+}
+
+ArrayColumns::ArrayColumns(size_t width) : literals_(width, "{") {}
+
+void ArrayColumns::add(const std::vector<Text>& row) {
+  for (size_t c = 0; c < literals_.size(); ++c) {
+    std::string& out = literals_[c];
+    if (rows_) out += ',';
+    if (row.at(c)) append_array_element(out, *row[c]);
+    else out += "NULL";
+  }
+  ++rows_;
+}
+
+std::vector<Text> ArrayColumns::finish() {
+  std::vector<Text> out;
+  for (auto& literal : literals_) out.emplace_back(std::move(literal += '}'));
+  return out;
 }
 
 IdList id_list(const std::string& sql, const std::vector<std::string>& ids) {

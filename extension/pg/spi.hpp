@@ -42,6 +42,17 @@ uintptr_t text_datum(const std::string& s);
 // {"a","b"}: a text[] literal (for `= ANY ($1::text[])`), every element quoted so any
 // text survives. An index scan takes such an array directly, without an InitPlan.
 std::string text_array(const std::vector<std::string>& values);
+// Rows of values as one array literal per column, for `unnest($1::text[], $2::numeric[],
+// ...)`: any element type read from text, NULLs kept.
+class ArrayColumns {
+ public:
+  explicit ArrayColumns(size_t width);
+  void add(const std::vector<Text>& row);  // one value per column
+  std::vector<Text> finish();              // the literals, in column order
+ private:
+  std::vector<std::string> literals_;
+  size_t rows_ = 0;
+};
 
 // A statement over a list of ids, written with `= ANY ($n::text[])` (one such
 // parameter). For one id it says `= $n` and the parameter is the id itself: a generic
