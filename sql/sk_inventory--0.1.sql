@@ -92,9 +92,10 @@ CREATE TABLE sk.api_keys (
   PRIMARY KEY (account_id, livemode, id)
 );
 CREATE UNIQUE INDEX api_keys_secret_hash_key ON sk.api_keys (secret_hash);
--- Backends cache what some tables hold (verified keys here, an account's currency,
--- whether a tenant has a webhook endpoint): this trigger makes every backend drop those
--- caches when a change to the table commits. Inserting a row changes nothing cached.
+-- Backends cache what some tables hold (verified keys here, an account's currency, an
+-- item's SKU and rules, whether a tenant has a webhook endpoint): this trigger makes every
+-- backend drop those caches when a change to the table commits. Inserting a row changes
+-- nothing cached.
 CREATE FUNCTION sk.invalidate_backend_caches() RETURNS trigger
   AS 'MODULE_PATHNAME', 'sk_invalidate_backend_caches' LANGUAGE C;
 CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE OR TRUNCATE ON sk.api_keys
@@ -175,6 +176,9 @@ CREATE TABLE sk.items (
 );
 -- A SKU names one active item; archiving frees it.
 CREATE UNIQUE INDEX items_sku_key ON sk.items (account_id, livemode, sku) WHERE archived_at IS NULL;
+-- Postings and stock reads cache an item's SKU and rules per backend (ledger/item_facts).
+CREATE TRIGGER items_changed AFTER UPDATE OR DELETE OR TRUNCATE ON sk.items
+  FOR EACH STATEMENT EXECUTE FUNCTION sk.invalidate_backend_caches();
 
 ------------------------------------------------------------------------------
 -- Row-level security: enabled and forced on every table, so even the owner sees

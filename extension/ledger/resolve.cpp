@@ -4,6 +4,7 @@
 #include <set>
 
 #include "ledger/books.hpp"
+#include "ledger/item_facts.hpp"
 #include "pg/spi.hpp"
 #include "platform/api.hpp"
 
@@ -15,12 +16,12 @@ std::optional<dec::Num> num_or_null(const pg::Text& t) {
   return dec::parse(*t);
 }
 
+// The items' stock rows, locked; the rest of what the rules need of an item comes from
+// item_facts (read after this statement, see item_facts.hpp).
 const char* kLockItems =
-    "SELECT i.id, i.track_lots::text, (i.negative_stock = 'reject')::text, (i.archived_at IS NOT NULL)::text, "
-    "i.reorder_point::text, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id, "
+    "SELECT s.item_id, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id, "
     "(SELECT l.id FROM sk.locations l WHERE l.is_default), current_date::text "
-    "FROM sk.items i JOIN sk.item_stock s ON s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id "
-    "WHERE i.id = ANY ($1::text[]) ORDER BY i.id FOR UPDATE OF s";
+    "FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[]) ORDER BY s.item_id FOR UPDATE";
 
 // The default location and today came with the item locks; named locations are looked up.
 void resolve_locations(std::vector<Leg>& legs, Books& books) {
@@ -157,20 +158,23 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
     pg::exec(create.sql, {create.param});
     rows = pg::exec(lock.sql, {lock.param});
   }
+  const auto facts_of = item_facts(ids);
   std::map<std::string, ItemState> items;
   for (const auto& row : rows.rows) {
+    auto known = facts_of.find(row.text(0));
+    if (known == facts_of.end()) continue;  // its item is gone: reported below
     ItemState s;
-    s.track_lots = row.text(1) == "true";
-    s.reject_negative = row.text(2) == "true";
-    s.archived = row.text(3) == "true";
-    s.reorder_point = num_or_null(row[4]);
-    s.on_hand = dec::parse(row.text(5));
-    s.wac = dec::parse(row.text(6));
-    s.last_seq = std::stoll(row.text(7));
-    s.last_movement_at = row[8];
-    s.last_movement_id = row[9];
+    s.track_lots = known->second.track_lots;
+    s.reject_negative = known->second.reject_negative;
+    s.archived = known->second.archived;
+    s.reorder_point = num_or_null(known->second.reorder_point);
+    s.on_hand = dec::parse(row.text(1));
+    s.wac = dec::parse(row.text(2));
+    s.last_seq = std::stoll(row.text(3));
+    s.last_movement_at = row[4];
+    s.last_movement_id = row[5];
     items.emplace(row.text(0), std::move(s));
-    if (facts) *facts = AccountFacts{row[10].value_or(""), row.text(11)};
+    if (facts) *facts = AccountFacts{row[6].value_or(""), row.text(7)};
   }
   for (const auto& id : unique)
     if (!items.count(id)) {

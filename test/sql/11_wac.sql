@@ -1,7 +1,7 @@
 -- Weighted average cost, exactly as DESIGN.md section 5 (issue 3, item 4): worked
 -- examples, rounding, stock at or below zero, and negative_stock "reject".
 \ir lib/setup.sql
-SELECT plan(44);
+SELECT plan(48);
 
 CREATE FUNCTION pg_temp.mv(key text, body json)
 RETURNS json LANGUAGE sql AS $$
@@ -115,6 +115,17 @@ SELECT is(pg_temp.mv(:'a_test', json_build_object('item_id', :'x1', 'qty', 6, 't
           'insufficient_stock', 'a transfer cannot take more than the source holds');
 SELECT is(pg_temp.mv(:'a_test', json_build_object('item_id', :'x1', 'qty', 5, 'type', 'transfer', 'to_location_id', :'loc2'))->>'qty',
           '-5', 'but may take all of it');
+
+-- Backends cache an item's rules (ledger/item_facts); a change applies to the next
+-- movement, through the API or from SQL.
+SELECT pg_temp.item(:'a_test', 'X-2') AS x2 \gset
+SELECT pg_temp.receipt(:'a_test', :'x2', 2, 1) \g /dev/null
+SELECT is(pg_temp.issue(:'a_test', :'x2', 1)->>'on_hand_after', '1', 'an item that allows negative stock (its rules now cached)');
+SELECT is((SELECT status FROM pg_temp.api(:'a_test', 'PATCH', '/items/' || :'x2', '{"negative_stock":"reject"}', 'x2-reject')), 200,
+          'PATCH it to reject');
+SELECT is(pg_temp.issue(:'a_test', :'x2', 2)->>'code', 'insufficient_stock', 'the next sale beyond on-hand is refused at once');
+UPDATE sk.items SET negative_stock = 'allow' WHERE id = :'x2';
+SELECT is(pg_temp.issue(:'a_test', :'x2', 2)->>'on_hand_after', '-1', 'and a DBA''s change back to allow applies at once too');
 
 -- Money is shown in the currency's minor unit.
 SELECT sk.create_account('Yen shop', 'JPY')::json->>'test_secret_key' AS jpy_key \gset
