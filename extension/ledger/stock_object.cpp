@@ -8,35 +8,58 @@
 
 #include "ledger/decimal.hpp"
 #include "ledger/formats.hpp"
+#include "ledger/item_facts.hpp"
 #include "ledger/ledger.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
+#include "platform/context.hpp"
 #include "platform/currency.hpp"
 
 namespace sk::ledger {
 namespace {
 
-// RLS binds every statement to the verified tenant. The statement reads plain columns;
-// numbers and times are formatted here (ledger/formats, the SQL helpers' formats). The
-// currency is the tenant's (cached per backend), or each item's account's for a caller
-// without a tenant (a DBA).
-constexpr const char* kItems = R"SQL(
-SELECT i.id, i.sku, i.livemode, s.on_hand, s.wac, i.reorder_point, i.track_lots%CURRENCY%
-  FROM sk.items i%ACCOUNTS%
+// RLS binds every statement to the verified tenant. Statements read plain columns;
+// numbers and times are formatted here (ledger/formats, the SQL helpers' formats).
+//
+// A tenant's items: the stock row from item_stock, the rest from the item facts cached
+// per backend (ledger/item_facts, read after the statement) and the tenant's currency
+// (cached too). A caller without a tenant (a DBA) reads sk.items, each item in its
+// account's currency.
+constexpr const char* kItemStock = "SELECT s.item_id, s.on_hand, s.wac FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[])";
+constexpr const char* kItemsOfAnyTenant = R"SQL(
+SELECT i.id, i.sku, i.livemode, s.on_hand, s.wac, i.reorder_point, i.track_lots, a.currency, sk.currency_exponent(a.currency)
+  FROM sk.items i JOIN sk.accounts a ON a.id = i.account_id
   LEFT JOIN sk.item_stock s ON s.account_id = i.account_id AND s.livemode = i.livemode AND s.item_id = i.id
  WHERE i.id = ANY ($1::text[])
 )SQL";
-enum ItemColumn { kId, kSku, kLivemode, kOnHand, kWac, kReorderPoint, kTrackLots, kCurrency, kExponent };
 
-const std::string& items_statement(bool tenant_currency) {
-  static std::string variants[2];
-  std::string& sql = variants[tenant_currency];
-  if (sql.empty()) {
-    sql = kItems;
-    sql.replace(sql.find("%CURRENCY%"), 10, tenant_currency ? "" : ", a.currency, sk.currency_exponent(a.currency)");
-    sql.replace(sql.find("%ACCOUNTS%"), 10, tenant_currency ? "" : "\n  JOIN sk.accounts a ON a.id = i.account_id");
+struct ItemRow {
+  std::string sku;
+  bool livemode = false;
+  bool track_lots = false;
+  pg::Text on_hand, wac, reorder_point;
+  currency::Currency money;
+};
+
+std::map<std::string, ItemRow> item_rows(const std::vector<std::string>& ids) {
+  std::map<std::string, ItemRow> out;
+  const auto tenant = context::tenant();
+  const auto money = currency::of_tenant();
+  if (!tenant || !money) {
+    auto q = pg::id_list(kItemsOfAnyTenant, ids);
+    for (const auto& r : pg::exec(q.sql, {q.param}).rows)
+      out[r.text(0)] = ItemRow{r.text(1), r.text(2) == "t", r.text(6) == "t", r[3], r[4], r[5],
+                               currency::Currency{r.text(7), std::stoi(r.text(8))}};
+    return out;
   }
-  return sql;
+  std::map<std::string, std::pair<pg::Text, pg::Text>> stock;  // on_hand, wac
+  auto q = pg::id_list(kItemStock, ids);
+  for (const auto& r : pg::exec(q.sql, {q.param}).rows) stock[r.text(0)] = {r[1], r[2]};
+  for (auto& [id, facts] : item_facts(ids)) {
+    const auto& [on_hand, wac] = stock[id];
+    out[id] = ItemRow{std::move(facts.sku), tenant->livemode, facts.track_lots, on_hand, wac, facts.reorder_point, *money};
+  }
+  return out;
 }
 
 constexpr const char* kBalances = R"SQL(
@@ -109,9 +132,7 @@ std::string locations_json(const std::map<std::string, dec::Num>& by_location) {
 std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids) {
   std::map<std::string, std::string> out;
   if (item_ids.empty()) return out;
-  const auto tenant_currency = currency::of_tenant();
-  auto item_rows = pg::id_list(items_statement(tenant_currency.has_value()), item_ids);
-  auto items = pg::exec(item_rows.sql, {item_rows.param});
+  const auto items = item_rows(item_ids);
   if (items.empty()) return out;
 
   std::map<std::string, Split> splits;
@@ -135,27 +156,24 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
   char as_of[formats::kRfc3339Size];
   formats::rfc3339(GetCurrentTimestamp(), as_of);  // clock_timestamp(): the instant of reading
   static const Split kNone;
-  for (const auto& row : items.rows) {
-    const std::string& id = row.text(kId);
+  for (const auto& [id, item] : items) {
     auto split = splits.find(id);
     const Split& s = split == splits.end() ? kNone : split->second;
-    currency::Currency money = tenant_currency ? *tenant_currency
-                                               : currency::Currency{row.text(kCurrency), std::stoi(row.text(kExponent))};
-    dec::Num on_hand = dec::parse(row[kOnHand].value_or("0"));
-    dec::Num wac = dec::parse(row[kWac].value_or("0"));
+    dec::Num on_hand = dec::parse(item.on_hand.value_or("0"));
+    dec::Num wac = dec::parse(item.wac.value_or("0"));
     std::string o = "{\"object\":\"stock\",\"item_id\":";
     json::append_quoted(o, id);
-    append_field(o, "sku", row[kSku]);
+    append_field(o, "sku", item.sku);
     o += ",\"livemode\":";
-    o += row.text(kLivemode) == "t" ? "true" : "false";
+    o += item.livemode ? "true" : "false";
     append_field(o, "on_hand", dec::str(on_hand));
     append_field(o, "wac", dec::cost_str(wac));
-    append_field(o, "value", dec::money_str(dec::mul(on_hand, wac), money.exponent));
-    append_field(o, "currency", money.code);
+    append_field(o, "value", dec::money_str(dec::mul(on_hand, wac), item.money.exponent));
+    append_field(o, "currency", item.money.code);
     append_field(o, "as_of", std::string(as_of));
-    append_field(o, "reorder_point", row[kReorderPoint]);
+    append_field(o, "reorder_point", item.reorder_point);
     o += ",\"locations\":" + locations_json(s.by_location);
-    o += ",\"lots\":" + (row.text(kTrackLots) == "t" ? lots_json(s.by_lot, lots) : std::string("[]"));
+    o += ",\"lots\":" + (item.track_lots ? lots_json(s.by_lot, lots) : std::string("[]"));
     o += '}';
     out.emplace(id, std::move(o));
   }

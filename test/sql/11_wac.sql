@@ -1,7 +1,7 @@
 -- Weighted average cost, exactly as DESIGN.md section 5 (issue 3, item 4): worked
 -- examples, rounding, stock at or below zero, and negative_stock "reject".
 \ir lib/setup.sql
-SELECT plan(48);
+SELECT plan(50);
 
 CREATE FUNCTION pg_temp.mv(key text, body json)
 RETURNS json LANGUAGE sql AS $$
@@ -126,6 +126,15 @@ SELECT is((SELECT status FROM pg_temp.api(:'a_test', 'PATCH', '/items/' || :'x2'
 SELECT is(pg_temp.issue(:'a_test', :'x2', 2)->>'code', 'insufficient_stock', 'the next sale beyond on-hand is refused at once');
 UPDATE sk.items SET negative_stock = 'allow' WHERE id = :'x2';
 SELECT is(pg_temp.issue(:'a_test', :'x2', 2)->>'on_hand_after', '-1', 'and a DBA''s change back to allow applies at once too');
+SELECT pg_temp.stock(:'a_test', :'x2') \g /dev/null
+SELECT is((SELECT status FROM pg_temp.api(:'a_test', 'PATCH', '/items/' || :'x2', '{"reorder_point":7}', 'x2-rp')), 200, 'PATCH its reorder point');
+UPDATE sk.items SET sku = 'X-2-RENAMED' WHERE id = :'x2';
+SELECT id AS loc_default FROM sk.locations WHERE account_id = :'a_id' AND NOT livemode AND is_default \gset
+SELECT is(pg_temp.stock(:'a_test', :'x2')::jsonb - 'as_of',
+          jsonb_build_object('object', 'stock', 'item_id', :'x2', 'sku', 'X-2-RENAMED', 'livemode', false, 'on_hand', '-1',
+                             'wac', '1.00', 'value', '-1.00', 'currency', 'USD', 'reorder_point', '7',
+                             'locations', jsonb_build_array(jsonb_build_object('location_id', :'loc_default', 'on_hand', '-1')), 'lots', '[]'::jsonb),
+          'the stock object shows both changes at once (the item''s facts are cached per backend)');
 
 -- Money is shown in the currency's minor unit.
 SELECT sk.create_account('Yen shop', 'JPY')::json->>'test_secret_key' AS jpy_key \gset
