@@ -68,11 +68,27 @@ std::vector<api::RouteSpec> specs() {
   return out;
 }
 
+namespace {
+
+// Each route's path template split once, in the order of all().
+const std::vector<std::vector<std::string>>& templates() {
+  static const std::vector<std::vector<std::string>> split = [] {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& r : all()) out.push_back(segments(r.spec.path));
+    return out;
+  }();
+  return split;
+}
+
+}  // namespace
+
 Match match(const std::string& method, const std::string& relative_path) {
   Match m;
   auto want = segments(relative_path);
-  for (const auto& r : all()) {
-    auto have = segments(r.spec.path);
+  const auto& routes = all();
+  for (size_t k = 0; k < routes.size(); ++k) {
+    const auto& r = routes[k];
+    const auto& have = templates()[k];
     if (have.size() != want.size()) continue;
     std::string id;
     bool ok = true;
