@@ -44,21 +44,42 @@ void learn_columns(TupleDesc desc, Oid type) {
   g_type = type;
 }
 
+// A JSON string of `len` bytes. Most values (ids, types, numbers) need no escaping and are
+// copied whole; escape_json, which appends byte by byte, takes the rest.
+void quoted(StringInfo out, const char* s, int len) {
+  for (int i = 0; i < len; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') {
+      escape_json(out, pnstrdup(s, len));
+      return;
+    }
+  }
+  appendStringInfoChar(out, '"');
+  appendBinaryStringInfo(out, s, len);
+  appendStringInfoChar(out, '"');
+}
+
+// Field names are plain ASCII.
 void key(StringInfo out, const char* name) {
   if (out->data[out->len - 1] != '{') appendStringInfoChar(out, ',');
-  escape_json(out, name);
-  appendStringInfoChar(out, ':');
+  appendStringInfoChar(out, '"');
+  appendStringInfoString(out, name);
+  appendBinaryStringInfo(out, "\":", 2);
 }
 
 void text_field(StringInfo out, const char* name, Datum value, bool isnull) {
   key(out, name);
-  if (isnull) appendStringInfoString(out, "null");
-  else escape_json(out, TextDatumGetCString(value));
+  if (isnull) {
+    appendStringInfoString(out, "null");
+    return;
+  }
+  text* t = DatumGetTextPP(value);
+  quoted(out, VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t)));
 }
 
 void string_field(StringInfo out, const char* name, const char* value) {
   key(out, name);
-  escape_json(out, value);
+  quoted(out, value, static_cast<int>(strlen(value)));
 }
 
 void rfc3339_field(StringInfo out, const char* name, TimestampTz t) {
