@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "ledger/books.hpp"
+#include "ledger/formats.hpp"
 #include "ledger/ledger.hpp"
 #include "pg/spi.hpp"
 #include "platform/ids.hpp"
@@ -17,21 +18,20 @@ using json::Value;
 
 Value opt(const std::optional<std::string>& s) { return s ? Value::string(*s) : Value::null(); }
 
-// The statement time is taken once, after the locks were granted, and never earlier
-// than the item's previous movement ($2, the latest last_movement_at of the items): per
-// item, created_at follows seq, so ?as_of= cuts the log exactly where the items'
-// histories were at that instant.
+// The posting's time ($2) is taken once, after the locks were granted, and never earlier
+// than the items' previous movements (their latest last_movement_at): per item,
+// created_at follows seq, so ?as_of= cuts the log exactly where the items' histories
+// were at that instant.
 //
 // Balance deltas and final item states are summed in C++ from the legs, so the statement
 // needs no grouping, and item_stock is reached through its key: its cost follows the
 // size of the posting, never the size of the catalogue.
 const char* kRecord = R"SQL(
-WITH at AS MATERIALIZED (SELECT greatest(clock_timestamp(), $2::timestamptz) AS t),
-ins AS (
+WITH %AT_CTE%ins AS (
   INSERT INTO sk.movements (id, item_id, location_id, type, qty, reason, unit_cost, lot_id, lots, transfer_id, reverses,
                             reference, metadata, seq, on_hand_after, wac_after, created_at)
   SELECT l.id, l.i, l.l, l.t, l.q, l.r, l.c, l.lot, l.lots, l.trf, l.rev, l.ref, coalesce(l.md, '{}'), l.s, l.oh, l.w,
-         (SELECT t FROM at)
+         %AT%
     FROM %LEGS%
   RETURNING id, item_id, seq, sk.movement_object(movements) AS object
 ), ev AS (
@@ -40,7 +40,7 @@ ins AS (
   RETURNING id, type
 )%FAN_OUT%, bal AS (
   INSERT INTO sk.stock_balances AS b (item_id, location_id, lot_id, on_hand, updated_at)
-  SELECT x.i, x.l, x.lot, x.q, (SELECT t FROM at) FROM %DELTAS%
+  SELECT x.i, x.l, x.lot, x.q, %AT% FROM %DELTAS%
   ON CONFLICT ON CONSTRAINT stock_balances_key
   DO UPDATE SET on_hand = b.on_hand + excluded.on_hand, updated_at = excluded.updated_at
 ), st AS (%ITEM_STATES%)%ANSWER%
@@ -55,7 +55,7 @@ struct Column {
   const char* type;
   int param;
 };
-// A leg: $1 and $3-$17 ($2 is the time floor).
+// A leg: $1 and $3-$17 ($2 is the posting's time).
 constexpr Column kLeg[] = {{"id", "text", 1},     {"i", "text", 3},    {"l", "text", 4},     {"t", "text", 5},
                            {"q", "numeric", 6},   {"r", "text", 7},    {"c", "numeric", 8},  {"s", "bigint", 9},
                            {"oh", "numeric", 10}, {"w", "numeric", 11}, {"lot", "text", 12}, {"lots", "json", 13},
@@ -93,11 +93,11 @@ std::string rows_of(const Column (&columns)[N], const char* alias, bool many) {
 // through `= ANY`).
 std::string item_state_update(const Column (&state)[5], bool many) {
   if (many)
-    return "UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = (SELECT t FROM at), "
+    return "UPDATE sk.item_stock s SET on_hand = x.oh, wac = x.w, last_seq = x.s, last_movement_at = %AT%, "
            "last_movement_id = x.m FROM " + rows_of(state, "x", true) + " WHERE s.item_id = ANY (" + param(state[0], true) +
            ") AND s.item_id = x.i";
   return "UPDATE sk.item_stock s SET on_hand = " + param(state[1], false) + ", wac = " + param(state[2], false) +
-         ", last_seq = " + param(state[3], false) + ", last_movement_at = (SELECT t FROM at), last_movement_id = " +
+         ", last_seq = " + param(state[3], false) + ", last_movement_at = %AT%, last_movement_id = " +
          param(state[4], false) + " WHERE s.item_id = " + param(state[0], false);
 }
 
@@ -124,6 +124,10 @@ const std::string& record_statement(bool answer, Shape shape) {
     sql.replace(sql.find("%DELTAS%"), 8, one ? rows_of(kLegDelta, "x", false) : rows_of(kDelta, "x", true));
     sql.replace(sql.find("%ITEM_STATES%"), 13,
                 one ? item_state_update(kLegState, false) : item_state_update(kState, shape == Shape::kManyItems));
+    // One row reads the time parameter in place; many read it once, through an InitPlan
+    // (a text parameter cast per row would be parsed per row).
+    sql.replace(sql.find("%AT_CTE%"), 8, one ? "" : "at AS MATERIALIZED (SELECT $2::timestamptz AS t), ");
+    for (size_t at; (at = sql.find("%AT%")) != std::string::npos;) sql.replace(at, 4, one ? "$2::timestamptz" : "(SELECT t FROM at)");
     sql.replace(sql.find("%FAN_OUT%"), 9, f.cte);
     sql.replace(sql.find("%DELIVERIES%"), 12, f.count);
     // The answering leg: the only one, or the one whose id follows the key row's parameters.
@@ -212,9 +216,11 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
                                 const std::vector<std::pair<std::string, size_t>>& crossings, const Answer& answer) {
   const std::vector<std::string> ids = movement_ids(legs, books);
   // RFC 3339 UTC text of one width: the latest sorts last.
-  pg::Text floor;
+  char now[formats::kRfc3339Size];
+  formats::rfc3339(GetCurrentTimestamp(), now);  // clock_timestamp(), after the locks
+  std::string at = now;
   for (const auto& [_, item] : books.items)
-    if (item.last_movement_at && (!floor || *item.last_movement_at > *floor)) floor = item.last_movement_at;
+    if (item.last_movement_at && *item.last_movement_at > at) at = *item.last_movement_at;
 
   const Shape shape = shape_of(legs);
   std::vector<pg::Text> params;
@@ -234,7 +240,7 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
       for (auto& column : columns.finish()) params.push_back(std::move(column));
     }
   }
-  params.insert(params.begin() + 1, floor);  // $2
+  params.insert(params.begin() + 1, at);  // $2
   api::Response reply = api::json_response("");
   if (answer.claim) {
     for (auto& p : idempotency::row_params(*answer.claim, reply)) params.push_back(std::move(p));
