@@ -1,6 +1,6 @@
 // Module entry: PostgreSQL loads this from shared_preload_libraries (the webhook worker
 // needs it) or on first use.
-#include "ledger/item_facts.hpp"
+#include "ledger/catalog_facts.hpp"
 #include "pg/postgres.hpp"
 #include "platform/auth.hpp"
 #include "platform/context.hpp"
@@ -19,7 +19,7 @@ void _PG_init(void) {
   sk::auth::register_callbacks();
   sk::events::register_callbacks();
   sk::currency::register_callbacks();
-  sk::ledger::register_item_facts_callbacks();
+  sk::ledger::register_catalog_facts_callbacks();
   // The worker and its wake-up latch need shared memory, so only a preloaded library
   // starts them (shared_preload_libraries = 'sk_inventory').
   if (process_shared_preload_libraries_in_progress) {

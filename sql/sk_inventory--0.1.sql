@@ -93,9 +93,9 @@ CREATE TABLE sk.api_keys (
 );
 CREATE UNIQUE INDEX api_keys_secret_hash_key ON sk.api_keys (secret_hash);
 -- Backends cache what some tables hold (verified keys here, an account's currency, an
--- item's SKU and rules, whether a tenant has a webhook endpoint): this trigger makes every
--- backend drop those caches when a change to the table commits. Inserting a row changes
--- nothing cached.
+-- item's SKU and rules, the default location, whether a tenant has a webhook endpoint):
+-- this trigger makes every backend drop those caches when a change to the table commits.
+-- Where inserting a row changes nothing cached, inserts do not fire it.
 CREATE FUNCTION sk.invalidate_backend_caches() RETURNS trigger
   AS 'MODULE_PATHNAME', 'sk_invalidate_backend_caches' LANGUAGE C;
 CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE OR TRUNCATE ON sk.api_keys
@@ -157,6 +157,10 @@ CREATE TABLE sk.locations (
 );
 CREATE UNIQUE INDEX locations_default_key ON sk.locations (account_id, livemode) WHERE is_default;
 CREATE UNIQUE INDEX locations_code_key ON sk.locations (account_id, livemode, code) WHERE code IS NOT NULL;
+-- Postings cache the tenant's default location per backend (ledger/catalog_facts); a new
+-- location can be the first default, so inserts count too.
+CREATE TRIGGER locations_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON sk.locations
+  FOR EACH STATEMENT EXECUTE FUNCTION sk.invalidate_backend_caches();
 
 CREATE TABLE sk.items (
   account_id     text NOT NULL DEFAULT sk.current_account(),
@@ -176,7 +180,7 @@ CREATE TABLE sk.items (
 );
 -- A SKU names one active item; archiving frees it.
 CREATE UNIQUE INDEX items_sku_key ON sk.items (account_id, livemode, sku) WHERE archived_at IS NULL;
--- Postings and stock reads cache an item's SKU and rules per backend (ledger/item_facts).
+-- Postings and stock reads cache an item's SKU and rules per backend (ledger/catalog_facts).
 CREATE TRIGGER items_changed AFTER UPDATE OR DELETE OR TRUNCATE ON sk.items
   FOR EACH STATEMENT EXECUTE FUNCTION sk.invalidate_backend_caches();
 

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "ledger/books.hpp"
-#include "ledger/item_facts.hpp"
+#include "ledger/catalog_facts.hpp"
 #include "pg/spi.hpp"
 #include "platform/api.hpp"
 
@@ -16,12 +16,11 @@ std::optional<dec::Num> num_or_null(const pg::Text& t) {
   return dec::parse(*t);
 }
 
-// The items' stock rows, locked; the rest of what the rules need of an item comes from
-// item_facts (read after this statement, see item_facts.hpp).
+// The items' stock rows, locked; the rest of what the rules need of an item, and the
+// default location, come from catalog_facts (read after this statement, see there).
 const char* kLockItems =
     "SELECT s.item_id, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id, "
-    "(SELECT l.id FROM sk.locations l WHERE l.is_default), current_date::text "
-    "FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[]) ORDER BY s.item_id FOR UPDATE";
+    "current_date::text FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[]) ORDER BY s.item_id FOR UPDATE";
 
 // The default location and today came with the item locks; named locations are looked up.
 void resolve_locations(std::vector<Leg>& legs, Books& books) {
@@ -174,8 +173,9 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
     s.last_movement_at = row[4];
     s.last_movement_id = row[5];
     items.emplace(row.text(0), std::move(s));
-    if (facts) *facts = AccountFacts{row[6].value_or(""), row.text(7)};
+    if (facts) facts->today = row.text(6);
   }
+  if (facts) facts->default_location = default_location();
   for (const auto& id : unique)
     if (!items.count(id)) {
       auto p = param_for_item.find(id);

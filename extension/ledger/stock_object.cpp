@@ -8,7 +8,7 @@
 
 #include "ledger/decimal.hpp"
 #include "ledger/formats.hpp"
-#include "ledger/item_facts.hpp"
+#include "ledger/catalog_facts.hpp"
 #include "ledger/ledger.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
@@ -22,7 +22,7 @@ namespace {
 // numbers and times are formatted here (ledger/formats, the SQL helpers' formats).
 //
 // A tenant's items: the stock row from item_stock, the rest from the item facts cached
-// per backend (ledger/item_facts, read after the statement) and the tenant's currency
+// per backend (ledger/catalog_facts, read after the statement) and the tenant's currency
 // (cached too). A caller without a tenant (a DBA) reads sk.items, each item in its
 // account's currency.
 constexpr const char* kItemStock = "SELECT s.item_id, s.on_hand, s.wac FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[])";

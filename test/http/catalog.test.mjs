@@ -1,7 +1,7 @@
 // Items and locations end to end (appendix A).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createAccount } from './lib.mjs';
+import { api, createAccount, psql } from './lib.mjs';
 
 const acct = createAccount('Catalog');
 
@@ -72,4 +72,34 @@ test('locations: default exists, create, code uniqueness, move the default', asy
   const bad = await api(acct.test, 'PATCH', `/locations/${store.json.id}`, { body: { type: 'moon' }, idem: true });
   assert.equal(bad.status, 400);
   assert.equal(bad.json.param, '/type');
+});
+
+// Backends cache an item's rules and the default location (ledger/catalog_facts): these
+// prove a change reaches every pooled connection at once. Each round spreads many
+// concurrent movements over the shim's pool.
+const sales = (key, item, n = 24) =>
+  Promise.all(Array.from({ length: n }, () =>
+    api(key, 'POST', '/movements', { body: { item_id: item, qty: -1, type: 'sale' }, idem: true })));
+
+test('a new default location and a changed negative-stock rule apply at once on every pooled connection', async () => {
+  const a = createAccount('Catalog caches');
+  const item = (await api(a.test, 'POST', '/items', { body: { sku: 'CACHE-1', name: 'c' }, idem: true })).json;
+  const first = await sales(a.test, item.id);
+  const oldDefault = first[0].json.location_id;
+  assert.deepEqual(new Set(first.map((r) => r.json.location_id)), new Set([oldDefault]));
+
+  const store = (await api(a.test, 'POST', '/locations', { body: { name: 'New default' }, idem: true })).json;
+  assert.equal((await api(a.test, 'PATCH', `/locations/${store.id}`, { body: { is_default: true }, idem: true })).status, 200);
+  assert.deepEqual(new Set((await sales(a.test, item.id)).map((r) => r.json.location_id)), new Set([store.id]),
+                   'every connection posts to the new default');
+
+  psql(`UPDATE sk.locations SET is_default = false WHERE account_id = '${a.id}' AND NOT livemode AND is_default;
+        UPDATE sk.locations SET is_default = true WHERE id = '${oldDefault}'`);
+  assert.deepEqual(new Set((await sales(a.test, item.id)).map((r) => r.json.location_id)), new Set([oldDefault]),
+                   'and to a default a DBA moved back');
+
+  psql(`UPDATE sk.items SET negative_stock = 'reject' WHERE id = '${item.id}'`);
+  const refused = await sales(a.test, item.id);
+  assert.deepEqual(new Set(refused.map((r) => r.status)), new Set([409]), 'stock is negative: every sale is refused');
+  assert.deepEqual(new Set(refused.map((r) => r.json.code)), new Set(['insufficient_stock']));
 });

@@ -116,7 +116,7 @@ SELECT is(pg_temp.mv(:'a_test', json_build_object('item_id', :'x1', 'qty', 6, 't
 SELECT is(pg_temp.mv(:'a_test', json_build_object('item_id', :'x1', 'qty', 5, 'type', 'transfer', 'to_location_id', :'loc2'))->>'qty',
           '-5', 'but may take all of it');
 
--- Backends cache an item's rules (ledger/item_facts); a change applies to the next
+-- Backends cache an item's rules (ledger/catalog_facts); a change applies to the next
 -- movement, through the API or from SQL.
 SELECT pg_temp.item(:'a_test', 'X-2') AS x2 \gset
 SELECT pg_temp.receipt(:'a_test', :'x2', 2, 1) \g /dev/null

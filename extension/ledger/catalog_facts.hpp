@@ -1,8 +1,9 @@
-// What postings and stock reads need of an item besides its stock (SKU, lot tracking,
-// the negative-stock rule, archived, reorder point), cached per backend and tenant. These
-// change rarely (PATCH /items, archiving), and joining sk.items to the stock row cost a
-// movement POST 8% of its instructions. sk.items' statement trigger drops the cache on
-// every backend when an UPDATE or DELETE commits (platform/caches).
+// What postings and stock reads need of the catalogue besides stock: an item's SKU, lot
+// tracking, negative-stock rule, archived flag and reorder point, and the tenant's
+// default location. Cached per backend and tenant: these change rarely (PATCH /items,
+// archiving, a new default location), and reading sk.items and sk.locations in the lock
+// statement cost a movement POST a tenth of its instructions. The tables' statement
+// triggers drop the caches on every backend when a change commits (platform/caches).
 //
 // Callers read the facts after the statement that locks or reads the items' stock: taking
 // that statement's locks processes pending invalidations, so the facts are at least as
@@ -27,7 +28,10 @@ struct ItemFacts {
 // The facts of the current tenant's items among `ids`; an id it has no item for is absent.
 std::map<std::string, ItemFacts> item_facts(const std::vector<std::string>& ids);
 
+// The current tenant's default location; "" when it has none.
+std::string default_location();
+
 // From _PG_init.
-void register_item_facts_callbacks();
+void register_catalog_facts_callbacks();
 
 }  // namespace sk::ledger

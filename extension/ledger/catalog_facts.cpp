@@ -1,4 +1,4 @@
-#include "ledger/item_facts.hpp"
+#include "ledger/catalog_facts.hpp"
 
 #include <unordered_map>
 
@@ -8,20 +8,25 @@
 namespace sk::ledger {
 namespace {
 
-constexpr const char* kTable = "sk.items";
+constexpr const char* kItems = "sk.items";
+constexpr const char* kLocations = "sk.locations";
 constexpr size_t kMaxCached = 100000;  // a bound, not a working set: refilled on demand
 
 constexpr const char* kFacts =
     "SELECT i.id, i.sku, i.track_lots, i.negative_stock = 'reject', i.archived_at IS NOT NULL, i.reorder_point "
     "FROM sk.items i WHERE i.id = ANY ($1::text[])";
 
-// By tenant and item id: a pooled backend serves many tenants, and RLS decides what each
+constexpr const char* kDefaultLocation = "SELECT l.id FROM sk.locations l WHERE l.is_default";
+
+// By tenant (and item id): a pooled backend serves many tenants, and RLS decides what each
 // may see.
 std::unordered_map<std::string, ItemFacts> g_facts;
+std::unordered_map<std::string, std::string> g_default_location;
 
-void forget() { g_facts.clear(); }
+void forget_items() { g_facts.clear(); }
+void forget_locations() { g_default_location.clear(); }
 
-std::string cache_key(const context::Tenant& tenant, const std::string& id) {
+std::string cache_key(const context::Tenant& tenant, const std::string& id = "") {
   return tenant.account_id + (tenant.livemode ? "/live/" : "/test/") + id;
 }
 
@@ -47,7 +52,7 @@ std::map<std::string, ItemFacts> item_facts(const std::vector<std::string>& ids)
   }
   if (missing.empty()) return out;
   auto found = query(missing);
-  caches::filled(kTable);
+  caches::filled(kItems);
   if (g_facts.size() + found.size() > kMaxCached) g_facts.clear();
   for (auto& [id, facts] : found) {
     g_facts[cache_key(*tenant, id)] = facts;
@@ -56,6 +61,20 @@ std::map<std::string, ItemFacts> item_facts(const std::vector<std::string>& ids)
   return out;
 }
 
-void register_item_facts_callbacks() { caches::watch(kTable, forget); }
+std::string default_location() {
+  auto tenant = context::tenant();
+  if (!tenant) return pg::exec_value(kDefaultLocation).value_or("");
+  std::string key = cache_key(*tenant);
+  if (auto it = g_default_location.find(key); it != g_default_location.end()) return it->second;
+  std::string id = pg::exec_value(kDefaultLocation).value_or("");
+  caches::filled(kLocations);
+  if (g_default_location.size() >= kMaxCached) g_default_location.clear();
+  return g_default_location[key] = id;
+}
+
+void register_catalog_facts_callbacks() {
+  caches::watch(kItems, forget_items);
+  caches::watch(kLocations, forget_locations);
+}
 
 }  // namespace sk::ledger
