@@ -36,8 +36,7 @@ WITH %AT_CTE%ins AS (
   RETURNING id, item_id, seq, sk.movement_object(movements) AS object
 ), ev AS (
   INSERT INTO sk.events (type, data)       -- in the order of the legs, as ins returns them
-  SELECT 'movement.recorded', sk.event_data(ins.object) FROM ins
-  RETURNING id, type
+  SELECT 'movement.recorded', sk.event_data(ins.object) FROM ins%EVENTS_RETURNING%
 )%FAN_OUT%, bal AS (
   INSERT INTO sk.stock_balances AS b (item_id, location_id, lot_id, on_hand, updated_at)
   SELECT x.i, x.l, x.lot, x.q, %AT% FROM %DELTAS%
@@ -128,6 +127,7 @@ const std::string& record_statement(bool answer, Shape shape) {
     // (a text parameter cast per row would be parsed per row).
     sql.replace(sql.find("%AT_CTE%"), 8, one ? "" : "at AS MATERIALIZED (SELECT $2::timestamptz AS t), ");
     for (size_t at; (at = sql.find("%AT%")) != std::string::npos;) sql.replace(at, 4, one ? "$2::timestamptz" : "(SELECT t FROM at)");
+    sql.replace(sql.find("%EVENTS_RETURNING%"), 18, f.cte.empty() ? "" : "\n  RETURNING id, type");  // for the fan-out
     sql.replace(sql.find("%FAN_OUT%"), 9, f.cte);
     sql.replace(sql.find("%DELIVERIES%"), 12, f.count);
     // The answering leg: the only one, or the one whose id follows the key row's parameters.
