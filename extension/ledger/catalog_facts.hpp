@@ -6,8 +6,8 @@
 // triggers drop the caches on every backend when a change commits (platform/caches).
 //
 // Callers read the facts after the statement that locks or reads the items' stock: taking
-// that statement's locks processes pending invalidations, so the facts are at least as
-// fresh as that statement's snapshot, as they were when sk.items was part of it.
+// that statement's first locks, before its snapshot, processes pending invalidations, so
+// the facts reflect every change committed before that statement started.
 #pragma once
 #include <map>
 #include <string>
