@@ -78,7 +78,7 @@ std::string rows_of(const Column (&columns)[N], const char* alias, bool many) {
     sql += param(columns[k], many);
     if (!many) sql += std::string(" AS ") + columns[k].name;
   }
-  sql += many ? ") AS " : ") AS ";
+  sql += ") AS ";
   sql += alias;
   if (many) {
     sql += '(';
