@@ -32,8 +32,7 @@ std::string cache_key(const context::Tenant& tenant, const std::string& id = "")
 
 std::map<std::string, ItemFacts> query(const std::vector<std::string>& ids) {
   std::map<std::string, ItemFacts> out;
-  auto q = pg::id_list(kFacts, ids);
-  for (const auto& row : pg::exec(q.sql, {q.param}).rows)
+  for (const auto& row : pg::exec_ids(kFacts, ids).rows)
     out[row.text(0)] = ItemFacts{row.text(1), row.text(2) == "t", row.text(3) == "t", row.text(4) == "t", row[5]};
   return out;
 }

@@ -1,6 +1,5 @@
 #include "ledger/formats.hpp"
 
-
 namespace sk::ledger::formats {
 
 char* qty_text(Datum q) { return DatumGetCString(DirectFunctionCall1(numeric_out, DirectFunctionCall1(numeric_trim_scale, q))); }

@@ -89,8 +89,9 @@ struct ItemState {
   std::optional<std::string> last_movement_at;  // RFC 3339 UTC, microseconds (sk.rfc3339)
   std::optional<std::string> last_movement_id;  // the next movement's id must sort after it
 };
-// What the same statement reads of the account: its default location ("" when it has
-// none) and today's date (ISO), so a posting that names no location needs no other read.
+// What a posting needs of the account besides its items: its default location ("" when
+// it has none; cached, catalog_facts) and today's date (ISO, read by the lock statement),
+// so a posting that names no location needs no other read.
 struct AccountFacts {
   std::string default_location;
   std::string today;

@@ -22,16 +22,16 @@ const char* kLockItems =
     "SELECT s.item_id, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id, "
     "current_date::text FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[]) ORDER BY s.item_id FOR UPDATE";
 
-// The default location and today came with the item locks; named locations are looked up.
+// The default location (cached, catalog_facts) and today (from the lock statement) are in
+// the books; named locations are looked up.
 void resolve_locations(std::vector<Leg>& legs, Books& books) {
   std::set<std::string> wanted;
   for (const auto& leg : legs)
     if (leg.location_id) wanted.insert(*leg.location_id);
   std::set<std::string> found;
-  if (!wanted.empty()) {
-    auto q = pg::id_list("SELECT l.id FROM sk.locations l WHERE l.id = ANY ($1::text[])", {wanted.begin(), wanted.end()});
-    for (const auto& row : pg::exec(q.sql, {q.param}).rows) found.insert(row.text(0));
-  }
+  if (!wanted.empty())
+    for (const auto& row : pg::exec_ids("SELECT l.id FROM sk.locations l WHERE l.id = ANY ($1::text[])", {wanted.begin(), wanted.end()}).rows)
+      found.insert(row.text(0));
   for (auto& leg : legs) {
     if (!leg.location_id) {
       if (books.default_location.empty())
@@ -74,8 +74,7 @@ void resolve_lots(std::vector<Leg>& legs, Books& books) {
   }
 
   if (!lot_ids.empty()) {
-    auto q = pg::id_list("SELECT l.id, l.item_id, l.expires_on::text FROM sk.lots l WHERE l.id = ANY ($1::text[])", lot_ids);
-    auto rows = pg::exec(q.sql, {q.param});
+    auto rows = pg::exec_ids("SELECT l.id, l.item_id, l.expires_on::text FROM sk.lots l WHERE l.id = ANY ($1::text[])", lot_ids);
     std::map<std::string, std::string> lot_item;
     for (const auto& row : rows.rows) {
       lot_item[row.text(0)] = row.text(1);
@@ -147,15 +146,13 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
                                             AccountFacts* facts) {
   std::set<std::string> unique(item_ids.begin(), item_ids.end());
   const std::vector<std::string> ids(unique.begin(), unique.end());
-  auto lock = pg::id_list(kLockItems, ids);
-  auto rows = pg::exec(lock.sql, {lock.param});
+  auto rows = pg::exec_ids(kLockItems, ids);
   if (rows.rows.size() < unique.size()) {
     // First movement of an item: its state row is created here, in id order.
-    auto create = pg::id_list("INSERT INTO sk.item_stock (item_id) SELECT i.id FROM sk.items i "
-                              "WHERE i.id = ANY ($1::text[]) ORDER BY i.id ON CONFLICT DO NOTHING",
-                              ids);
-    pg::exec(create.sql, {create.param});
-    rows = pg::exec(lock.sql, {lock.param});
+    pg::exec_ids("INSERT INTO sk.item_stock (item_id) SELECT i.id FROM sk.items i "
+                 "WHERE i.id = ANY ($1::text[]) ORDER BY i.id ON CONFLICT DO NOTHING",
+                 ids);
+    rows = pg::exec_ids(kLockItems, ids);
   }
   const auto facts_of = item_facts(ids);
   std::map<std::string, ItemState> items;

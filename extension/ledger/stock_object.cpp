@@ -46,15 +46,13 @@ std::map<std::string, ItemRow> item_rows(const std::vector<std::string>& ids) {
   const auto tenant = context::tenant();
   const auto money = currency::of_tenant();
   if (!tenant || !money) {
-    auto q = pg::id_list(kItemsOfAnyTenant, ids);
-    for (const auto& r : pg::exec(q.sql, {q.param}).rows)
+    for (const auto& r : pg::exec_ids(kItemsOfAnyTenant, ids).rows)
       out[r.text(0)] = ItemRow{r.text(1), r.text(2) == "t", r.text(6) == "t", r[3], r[4], r[5],
                                currency::Currency{r.text(7), std::stoi(r.text(8))}};
     return out;
   }
   std::map<std::string, std::pair<pg::Text, pg::Text>> stock;  // on_hand, wac
-  auto q = pg::id_list(kItemStock, ids);
-  for (const auto& r : pg::exec(q.sql, {q.param}).rows) stock[r.text(0)] = {r[1], r[2]};
+  for (const auto& r : pg::exec_ids(kItemStock, ids).rows) stock[r.text(0)] = {r[1], r[2]};
   for (auto& [id, facts] : item_facts(ids)) {
     const auto& [on_hand, wac] = stock[id];
     out[id] = ItemRow{std::move(facts.sku), tenant->livemode, facts.track_lots, on_hand, wac, facts.reorder_point, *money};
@@ -137,8 +135,7 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
 
   std::map<std::string, Split> splits;
   std::vector<std::string> lot_ids;
-  auto balances = pg::id_list(kBalances, item_ids);
-  for (const auto& row : pg::exec(balances.sql, {balances.param}).rows) {
+  for (const auto& row : pg::exec_ids(kBalances, item_ids).rows) {
     dec::Num qty = dec::parse(row.text(3));
     Split& split = splits[row.text(0)];
     dec::add_to(split.by_location, row.text(1), qty);
@@ -148,10 +145,8 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
     }
   }
   std::map<std::string, Lot> lots;
-  if (!lot_ids.empty()) {
-    auto q = pg::id_list(kLots, lot_ids);
-    for (const auto& row : pg::exec(q.sql, {q.param}).rows) lots[row.text(0)] = Lot{row.text(1), row[2]};
-  }
+  if (!lot_ids.empty())
+    for (const auto& row : pg::exec_ids(kLots, lot_ids).rows) lots[row.text(0)] = Lot{row.text(1), row[2]};
 
   char as_of[formats::kRfc3339Size];
   formats::rfc3339(GetCurrentTimestamp(), as_of);  // clock_timestamp(): the instant of reading

@@ -90,6 +90,13 @@ std::vector<Text> ArrayColumns::finish() {
   return out;
 }
 
+namespace {
+
+struct IdList {
+  std::string sql;
+  std::string param;  // the text[] literal, or the one id
+};
+
 IdList id_list(const std::string& sql, const std::vector<std::string>& ids) {
   if (ids.size() != 1) return {sql, text_array(ids)};
   static std::unordered_map<std::string, std::string> scalar;
@@ -99,11 +106,13 @@ IdList id_list(const std::string& sql, const std::vector<std::string>& ids) {
     std::string& out = it->second;
     out = sql;
     size_t at = out.find(any), close = at == std::string::npos ? at : out.find(cast, at);
-    if (close == std::string::npos) throw std::logic_error("pg::id_list: no = ANY ($n::text[]) in the statement");
+    if (close == std::string::npos) throw std::logic_error("pg::exec_ids: no = ANY ($n::text[]) in the statement");
     out.replace(at, close + cast.size() - at, "= " + out.substr(at + any.size() - 1, close - (at + any.size() - 1)));
   }
   return {it->second, ids[0]};
 }
+
+}  // namespace
 
 uintptr_t text_datum(const std::string& s) {
   void* mem = palloc_extended(VARHDRSZ + s.size(), MCXT_ALLOC_NO_OOM);
@@ -189,6 +198,11 @@ Text exec_value(const std::string& sql, const std::vector<Text>& params) {
   Result r = exec(sql, params);
   if (r.rows.empty() || r.rows[0].cols.empty()) return std::nullopt;
   return r.rows[0].cols[0];
+}
+
+Result exec_ids(const std::string& sql, const std::vector<std::string>& ids) {
+  IdList q = id_list(sql, ids);
+  return exec(q.sql, {q.param});
 }
 
 void exec_utility(const std::string& sql) {
