@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -27,7 +26,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Room for the 256 KiB stack of MHD's thread: handlers only hold small frames.
+// Room for the 256 KiB thread stacks: handlers only hold small frames, and libpq's
+// connect (getaddrinfo, TLS handshake) is the deepest thing they call.
 constexpr size_t kThreadStackBytes = 256 * 1024;
 
 // How far past the body limit an upload is read (and dropped) to deliver its 413.
@@ -46,9 +46,6 @@ struct Exchange {
   bool in_flight = false;
   std::optional<RateDecision> rate;
   std::optional<Response> refusal;  // decided from the headers, sent once the body is in
-  bool dispatched = false;          // the route handler ran; the connection is suspended
-  std::atomic<bool> answered{false};
-  std::optional<Response> answer;   // the handler's, set before the connection resumes
   std::string body;
   bool has_body = false;
   bool too_large = false;
@@ -184,15 +181,6 @@ struct HttpServer::Impl {
     if (x.responded) return MHD_YES;
     if (x.too_large) return too_large(self, c, x);
     if (x.refusal) return send(self, c, x, *x.refusal);
-    if (x.answer) return send(self, c, x, *x.answer);  // called again after the resume
-    if (x.dispatched) return MHD_YES;
-    return dispatch(self, c, x);
-  }
-
-  // The connection is suspended before the handler runs, since the answer may come from
-  // the pool's thread before the handler has even returned; the answer resumes it, and
-  // MHD then calls the access handler once more, which sends it.
-  static MHD_Result dispatch(HttpServer& self, MHD_Connection* c, Exchange& x) {
     Request req;
     req.method = x.method;
     req.path = x.path;
@@ -200,22 +188,15 @@ struct HttpServer::Impl {
     if (x.has_body) req.body = std::move(x.body);
     req.request_id = x.request_id;
     req.header = [c](const char* name) { return header_value(c, name); };
-    Respond respond = [c, xp = &x](Response r) {
-      if (xp->answered.exchange(true)) return;
-      xp->answer = std::move(r);
-      MHD_resume_connection(c);
-    };
-    x.dispatched = true;
-    MHD_suspend_connection(c);
+    Response r;
     try {
-      x.route->handler(req, self.services_, respond);
+      r = x.route->handler(req, self.services_);
     } catch (const std::exception& e) {
-      // Handlers throw only before they hand work to the pool, so nothing else answers.
       log_event("error", "route handler failed", {{"request_id", x.request_id}, {"error", e.what()}});
-      respond(problem(500, "internal_error",
-                      "An internal error occurred. Quote the request_id when you contact support.", x.request_id));
+      r = problem(500, "internal_error", "An internal error occurred. Quote the request_id when you contact support.",
+                  x.request_id);
     }
-    return MHD_YES;
+    return send(self, c, x, r);
   }
 
   // With a declared Content-Length the 413 is queued before any body byte is read. A
@@ -348,12 +329,14 @@ void HttpServer::start() {
   bool v6 = ai->ai_family == AF_INET6;
   freeaddrinfo(ai);
 
-  // One epoll thread serves every connection: handlers never block (the database pool
-  // answers from its own thread and resumes the suspended connection), so a slow
-  // sk.invoke() holds only its own client, and a request costs no thread wake-ups of
-  // its own. Suspend/resume brings the inter-thread channel (ITC) that
-  // MHD_quiesce_daemon needs too.
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+  // One thread per connection: a handler blocks in libpq for as long as the database
+  // takes, and only that client waits. With a single polling thread (or a small
+  // thread pool) one slow sk.invoke() would stall every other connection, /healthz
+  // included. Threads are cheap here because the stacks are small and the number of
+  // connections is capped; the pool, not the thread count, bounds database load.
+  // poll() is chosen automatically (epoll cannot serve thread-per-connection), and the
+  // inter-thread channel (ITC) is what makes MHD_quiesce_daemon possible.
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                    MHD_USE_ERROR_LOG;
   if (v6) flags |= MHD_USE_IPv6;
   daemon_ = MHD_start_daemon(

@@ -14,7 +14,7 @@ namespace sk::shim {
 bool prepare_invoke(PGconn* conn, std::string* error);
 
 // Forwards the request and maps database failures to problem responses; never
-// returns SQL or server error text to the client. Answers from the pool's thread.
-void invoke(Request& req, Services& services, Respond respond);
+// returns SQL or server error text to the client.
+Response invoke(const Request& req, Services& services);
 
 }  // namespace sk::shim

@@ -33,8 +33,9 @@ sigset_t block_shutdown_signals() {
 }  // namespace
 
 int main() {
-  // glibc gives each new thread its own malloc arena, each retaining heap of its own.
-  // The shim has four threads (main, HTTP, database loop, connector); two arenas do.
+  // glibc gives each new thread its own malloc arena; with a thread per connection
+  // that multiplies retained heap by the connection count. A few arenas suffice for a
+  // process that spends its time waiting on PostgreSQL.
   mallopt(M_ARENA_MAX, 2);
   sigset_t signals = block_shutdown_signals();
 
@@ -68,17 +69,14 @@ int main() {
                                         {"in_flight", server.in_flight()}});
     server.quiesce();
     if (!server.wait_idle(std::chrono::milliseconds(cfg.shutdown_grace_ms))) {
-      // Past the grace period: cancel the statements still running so they end (with
-      // 503 request_timeout).
+      // Past the grace period: cancel the statements still running so their threads
+      // return (with 503 request_timeout) and MHD can join them.
       log_event("warn", "grace period over, cancelling in-flight requests", {{"in_flight", server.in_flight()}});
       pool.cancel_in_use();
       server.wait_idle(std::chrono::milliseconds(2000));
     }
-    // Answers (503) whatever still waits for the database, which resumes those
-    // connections; MHD may only stop once none is suspended.
-    pool.close();
-    server.wait_idle(std::chrono::milliseconds(1000));
     server.stop();
+    pool.close();
     log_event("info", "stopped");
     return 0;
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "config.hpp"
 #include "docs.hpp"
@@ -26,75 +27,85 @@ Response problem(int status, std::string_view code, std::string_view detail, con
 
 namespace {
 
-void healthz(Request&, Services&, Respond respond) {
+Response healthz(const Request&, Services&) {
   Response r;
   r.body = R"({"status":"ok"})";
-  respond(std::move(r));
+  return r;
 }
 
 // Ready means a request could be served now: a pooled connection answers SELECT 1.
 // The wait is short so orchestrators probing a saturated shim get an answer quickly.
-void readyz(Request& req, Services& s, Respond respond) {
+Response readyz(const Request& req, Services& s) {
   if (s.draining())
-    return respond(problem(503, "service_unavailable", "The service is shutting down.", req.request_id));
-  Pool::Query q;
-  q.label = req.request_id;
-  q.sql = "SELECT 1";
-  q.wait = std::chrono::milliseconds(std::min(s.config.request_timeout_ms, 2000u));
-  s.pool.submit(std::move(q), [id = req.request_id, respond = std::move(respond)](Pool::Outcome&& o) {
-    if (o.failure == Pool::Failure::none && PQresultStatus(o.result.get()) == PGRES_TUPLES_OK) {
-      Response r;
-      r.body = R"({"status":"ready"})";
-      return respond(std::move(r));
+    return problem(503, "service_unavailable", "The service is shutting down.", req.request_id);
+  auto wait = std::chrono::milliseconds(std::min(s.config.request_timeout_ms, 2000u));
+  Pool::Failure failure = Pool::Failure::none;
+  std::string error;
+  Pool::Lease lease = s.pool.acquire(wait, &failure, &error);
+  bool ready = false;
+  if (lease) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(lease.conn(), "SELECT 1"), &PQclear);
+    ready = res && PQresultStatus(res.get()) == PGRES_TUPLES_OK;
+    if (!ready) {
+      error = res ? PQresultErrorMessage(res.get()) : PQerrorMessage(lease.conn());
+      if (PQstatus(lease.conn()) != CONNECTION_OK) lease.discard(/*server_lost=*/true);
     }
-    std::string error = o.result ? PQresultErrorMessage(o.result.get()) : o.error;
-    if (o.failure == Pool::Failure::timeout) error = "no database connection free";
-    log_event("warn", "not ready", {{"request_id", id}, {"error", error}});
-    respond(problem(503, "service_unavailable", "The database is not reachable.", id));
-  });
+  }
+  if (ready) {
+    Response r;
+    r.body = R"({"status":"ready"})";
+    return r;
+  }
+  log_event("warn", "not ready", {{"request_id", req.request_id}, {"error", error}});
+  return problem(503, "service_unavailable", "The database is not reachable.", req.request_id);
+}
+
+// The webhook gauges come from the database (sk.metrics(), counts across tenants). A
+// scrape never fails or stalls for them: with the database down, the pool busy or the
+// query slower than a second, they are left out and the shim's own metrics remain.
+std::string webhook_gauges(Services& s) {
+  constexpr unsigned kTimeoutMs = 1000;
+  Pool::Failure failure = Pool::Failure::none;
+  std::string error;
+  Pool::Lease lease = s.pool.acquire(std::chrono::milliseconds(std::min(s.config.request_timeout_ms, kTimeoutMs)),
+                                     &failure, &error);
+  if (!lease) return {};
+  // One implicit transaction: SET LOCAL bounds this statement only.
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(
+      PQexec(lease.conn(), "SET LOCAL statement_timeout = 1000; SELECT sk.metrics()"), &PQclear);
+  if (res && PQresultStatus(res.get()) == PGRES_TUPLES_OK && PQntuples(res.get()) == 1 && !PQgetisnull(res.get(), 0, 0))
+    return render_webhook_metrics(PQgetvalue(res.get(), 0, 0));
+  error = res ? PQresultErrorMessage(res.get()) : PQerrorMessage(lease.conn());
+  log_event("warn", "webhook metrics unavailable", {{"error", error}});
+  if (PQstatus(lease.conn()) != CONNECTION_OK) lease.discard(/*server_lost=*/true);
+  return {};
 }
 
 // The reference page (docs/index.html, compiled in): it renders the OpenAPI document
 // that the API serves, so it needs nothing at runtime and fetches nothing elsewhere.
-void docs(Request&, Services&, Respond respond) {
+Response docs(const Request&, Services&) {
   Response r;
   r.content_type = "text/html; charset=utf-8";
   r.body.assign(kDocsHtml, kDocsHtmlSize);
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                          "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'");
-  respond(std::move(r));
+  return r;
 }
 
-// The webhook gauges come from the database (sk.metrics(), counts across tenants). A
-// scrape never fails or stalls for them: with the database down, the pool busy or the
-// query slower than a second, they are left out and the shim's own metrics remain.
-void metrics(Request& req, Services& s, Respond respond) {
-  constexpr unsigned kTimeoutMs = 1000;
+Response metrics(const Request&, Services& s) {
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = s.metrics.render({
       {"sk_db_pool_size", "Connections the database pool may hold.", static_cast<double>(s.pool.size())},
-      {"sk_db_pool_in_use", "Pooled connections currently running a query.", static_cast<double>(s.pool.in_use())},
+      {"sk_db_pool_in_use", "Pooled connections currently checked out.", static_cast<double>(s.pool.in_use())},
       {"sk_db_pool_connected", "Pooled connections currently open.", static_cast<double>(s.pool.connected())},
       {"sk_http_requests_in_flight", "Requests currently being answered.", static_cast<double>(s.in_flight())},
       {"sk_rate_limit_tracked_keys", "API keys with a partly used rate-limit bucket.",
        static_cast<double>(s.limiter.tracked_keys())},
   });
-  Pool::Query q;
-  q.label = req.request_id;
-  // One implicit transaction: SET LOCAL bounds this statement only.
-  q.sql = "SET LOCAL statement_timeout = 1000; SELECT sk.metrics()";
-  q.wait = std::chrono::milliseconds(std::min(s.config.request_timeout_ms, kTimeoutMs));
-  s.pool.submit(std::move(q), [r = std::move(r), respond = std::move(respond)](Pool::Outcome&& o) mutable {
-    const PGresult* res = o.result.get();
-    if (o.failure == Pool::Failure::none && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-        !PQgetisnull(res, 0, 0))
-      r.body += render_webhook_metrics(PQgetvalue(res, 0, 0));
-    else if (o.failure != Pool::Failure::timeout)
-      log_event("warn", "webhook metrics unavailable", {{"error", res ? PQresultErrorMessage(res) : o.error}});
-    respond(std::move(r));
-  });
+  r.body += webhook_gauges(s);
+  return r;
 }
 
 }  // namespace

@@ -33,8 +33,7 @@ struct Request {
   std::optional<std::string> query;  // raw text after '?', still URL-encoded
   std::optional<std::string> body;   // nullopt when the request had no body
   std::string request_id;            // req_<ULID>, also sent back as Request-Id
-  // First value of a request header (case-insensitive name), if present. Valid only
-  // until the handler returns.
+  // First value of a request header (case-insensitive name), if present.
   std::function<std::optional<std::string>(const char* name)> header;
 };
 
@@ -48,17 +47,12 @@ struct Response {
 
 Response problem(int status, std::string_view code, std::string_view detail, const std::string& request_id);
 
-// Delivers a handler's answer, exactly once: at once, or later from the database pool's
-// thread. Handlers never block, so one HTTP thread serves every connection.
-using Respond = std::function<void(Response)>;
-using Handler = std::function<void(Request&, Services&, Respond)>;
-
 struct Route {
   std::string path;                  // exact path, or a prefix when `prefix` is set
   bool prefix = false;               // matches `path` itself and `path` + "/..."
   std::vector<std::string> methods;  // allowed methods; empty = any (the handler decides)
   bool rate_limited = false;         // charge the bearer key's token bucket
-  Handler handler;
+  std::function<Response(const Request&, Services&)> handler;
 };
 
 std::vector<Route> default_routes();
