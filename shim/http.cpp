@@ -258,21 +258,20 @@ struct HttpServer::Impl {
     *con_cls = nullptr;
     if (!x) return;
     try {
-      double seconds = x->elapsed();
       std::string route = metrics_route(*x);
-      ordered_json line;
-      line["ts"] = rfc3339(x->wall);
-      line["request_id"] = x->request_id;
-      line["method"] = x->method;
-      line["path"] = x->path;
-      line["route"] = route;
-      line["status"] = x->status;  // 0: the connection ended before a response was sent
-      line["duration_ms"] = std::round(seconds * 1e6) / 1e3;
-      line["replayed"] = x->replayed;
-      line["bytes_in"] = x->bytes_in;
-      line["bytes_out"] = x->bytes_out;
-      if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) line["termination"] = static_cast<int>(toe);
-      log_line(line);
+      AccessRecord r;
+      r.ts = x->wall;
+      r.request_id = x->request_id;
+      r.method = x->method;
+      r.path = x->path;
+      r.route = route;
+      r.status = x->status;
+      r.seconds = x->elapsed();
+      r.replayed = x->replayed;
+      r.bytes_in = x->bytes_in;
+      r.bytes_out = x->bytes_out;
+      if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) r.termination = static_cast<int>(toe);
+      log_access(r);
     } catch (const std::exception&) {
       // Losing one log line beats unwinding into MHD.
     }

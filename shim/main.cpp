@@ -38,6 +38,7 @@ int main() {
   // process that spends its time waiting on PostgreSQL.
   mallopt(M_ARENA_MAX, 2);
   sigset_t signals = block_shutdown_signals();
+  LogFlusher access_log_flusher;  // after the signal mask: its thread inherits it
 
   Config cfg;
   try {
