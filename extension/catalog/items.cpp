@@ -12,7 +12,9 @@ using api::text_param;
 
 namespace {
 
-Schema sku() { return pattern_string("^[^\\s](.*[^\\s])?$", "1 to 100 characters without leading or trailing spaces", 100); }
+Schema sku() {
+  return pattern_string(schema::patterns::trimmed_line, "1 to 100 characters without leading or trailing spaces", 100);
+}
 Schema quantity_threshold() { return nullable(decimal({.allow_negative = false})); }
 
 api::Response create_item(const api::Call& call) {

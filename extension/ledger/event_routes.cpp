@@ -37,7 +37,7 @@ std::vector<api::Route> event_routes() {
 
   api::RouteSpec list{"GET", "/events", "listEvents", "List events, newest first", "Events", api::Scope::Read};
   list.query = list::query_schema("evt", {
-      optional("type", pattern_string("^[a-z_]+(\\.[a-z_]+)+$", "an event type such as movement.recorded", 100),
+      optional("type", pattern_string(schema::patterns::event_type, "an event type such as movement.recorded", 100),
                "Only events of this type."),
       optional("created_gte", timestamp(), "Only events created at or after this instant."),
       optional("created_lt", timestamp(), "Only events created before this instant."),

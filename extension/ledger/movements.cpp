@@ -147,7 +147,7 @@ std::vector<api::Route> movement_routes() {
                       "Reverse a movement (once): the opposite quantity, same location and lots, at the current WAC",
                       api::Scope::Write);
   reverse.body = object({
-      optional("reason", pattern_string("^[a-z][a-z0-9_]{0,63}$", "a snake_case reason code", 64),
+      optional("reason", pattern_string(schema::patterns::snake_case, "a snake_case reason code", 64),
                "Default: the original movement's reason."),
       optional("reference", string(255)),
       optional("metadata", metadata()),

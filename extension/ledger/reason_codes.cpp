@@ -20,7 +20,9 @@ const std::vector<std::string>& defaults() {
   return codes;
 }
 
-Schema code_schema() { return pattern_string("^[a-z][a-z0-9_]{0,63}$", "snake_case (a-z, 0-9, _), 1 to 64 characters", 64); }
+Schema code_schema() {
+  return pattern_string(schema::patterns::snake_case, "snake_case (a-z, 0-9, _), 1 to 64 characters", 64);
+}
 
 api::Response create_reason_code(const api::Call& call) {
   auto code = text_param(call.body, "code");

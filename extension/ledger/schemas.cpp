@@ -29,7 +29,7 @@ Schema movement_request_schema() {
       required("qty", quantity(),
                "Signed quantity: receipt and return > 0, sale < 0, adjustment either way, transfer > 0 (the amount moved)."),
       required("type", movement_type_schema()),
-      optional("reason", pattern_string("^[a-z][a-z0-9_]{0,63}$", "a snake_case reason code", 64),
+      optional("reason", pattern_string(schema::patterns::snake_case, "a snake_case reason code", 64),
                "A reason code (GET /reason_codes). Default: purchase_received for receipts, order_fulfilled for sales, "
                "customer_return for returns, transfer for transfers; adjustments must name one."),
       optional("location_id", id("loc"), "Where the stock is (a transfer's source). Default: the default location."),

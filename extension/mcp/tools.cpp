@@ -126,7 +126,7 @@ Value inline_refs(const Value& v, const Components& components, int depth = 0) {
 }
 
 Schema idempotency_key_schema() {
-  return pattern_string("^[\\x20-\\x7E]{1,255}$", "1 to 255 printable ASCII characters", 255);
+  return pattern_string(schema::patterns::printable_ascii, "1 to 255 printable ASCII characters", 255);
 }
 
 // The tool's arguments: the route's own input, declared once in its RouteSpec.

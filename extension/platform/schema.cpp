@@ -57,23 +57,22 @@ class StringNode : public Node {
 
 class PatternNode : public Node {
  public:
-  PatternNode(std::string regex, std::string human, size_t max)
-      : source_(std::move(regex)), re_(source_, std::regex::ECMAScript), human_(std::move(human)), max_(max) {}
+  PatternNode(const Pattern& pattern, std::string human, size_t max)
+      : pattern_(pattern), human_(std::move(human)), max_(max) {}
   std::optional<Issue> check(const Value& v, const std::string& p) const override {
-    if (!v.is_string() || v.text().size() > max_ || !std::regex_match(v.text(), re_))
+    if (!v.is_string() || v.text().size() > max_ || !pattern_.matches(v.text()))
       return invalid(p, field_name(p) + " must be " + human_ + ".");
     return std::nullopt;
   }
   Value to_json_schema(Components&) const override {
     Value s = type_schema("string");
-    s.set("pattern", Value::string(source_));
+    s.set("pattern", Value::string(pattern_.regex));
     s.set("maxLength", Value::number(std::to_string(max_)));
     return s;
   }
 
  private:
-  std::string source_;
-  std::regex re_;
+  const Pattern& pattern_;
   std::string human_;
   size_t max_;
 };
@@ -429,9 +428,83 @@ class DescribedNode : public Node {
 }  // namespace
 
 Schema string(size_t max_length, size_t min_length) { return std::make_shared<StringNode>(max_length, min_length); }
-Schema pattern_string(std::string regex, std::string human, size_t max_length) {
-  return std::make_shared<PatternNode>(std::move(regex), std::move(human), max_length);
+Schema pattern_string(const Pattern& pattern, std::string human, size_t max_length) {
+  return std::make_shared<PatternNode>(pattern, std::move(human), max_length);
 }
+
+namespace patterns {
+namespace {
+
+bool lower_or_underscore(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
+bool digit(char c) { return c >= '0' && c <= '9'; }
+// ECMAScript \s over bytes in the "C" locale.
+bool space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+bool line_break(char c) { return c == '\n' || c == '\r'; }  // what ECMAScript '.' skips
+
+bool is_snake_case(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s[0] < 'a' || s[0] > 'z') return false;
+  for (char c : s.substr(1))
+    if (!lower_or_underscore(c) && !digit(c)) return false;
+  return true;
+}
+
+bool is_trimmed_line(std::string_view s) {
+  if (s.empty() || space(s.front()) || space(s.back())) return false;
+  for (size_t i = 1; i + 1 < s.size(); ++i)
+    if (line_break(s[i])) return false;
+  return true;
+}
+
+bool is_event_type(std::string_view s) {
+  size_t segments = 0, run = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (run == 0) return false;
+      ++segments;
+      run = 0;
+    } else if (lower_or_underscore(c)) {
+      ++run;
+    } else {
+      return false;
+    }
+  }
+  return run > 0 && segments >= 1;
+}
+
+bool is_http_url(std::string_view s) {
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (s.substr(0, scheme.size()) != scheme) continue;
+    std::string_view rest = s.substr(scheme.size());
+    size_t host = 0;
+    while (host < rest.size() && !space(rest[host]) && rest[host] != '/' && rest[host] != '?' && rest[host] != '#')
+      ++host;
+    if (host == 0) return false;
+    if (host == rest.size()) return true;
+    if (space(rest[host])) return false;
+    for (char c : rest.substr(host))
+      if (space(c)) return false;
+    return true;
+  }
+  return false;
+}
+
+bool is_printable_ascii(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  for (char c : s)
+    if (c < 0x20 || c > 0x7E) return false;
+  return true;
+}
+
+}  // namespace
+
+const Pattern snake_case{"^[a-z][a-z0-9_]{0,63}$", is_snake_case};
+const Pattern trimmed_line{"^[^\\s](.*[^\\s])?$", is_trimmed_line};
+const Pattern event_type{"^[a-z_]+(\\.[a-z_]+)+$", is_event_type};
+const Pattern http_url{"^https?://[^\\s/?#]+([/?#][^\\s]*)?$", is_http_url};
+const Pattern printable_ascii{"^[\\x20-\\x7E]{1,255}$", is_printable_ascii};
+const std::vector<const Pattern*> all = {&snake_case, &trimmed_line, &event_type, &http_url, &printable_ascii};
+
+}  // namespace patterns
 Schema enumeration(std::vector<std::string> values) { return std::make_shared<EnumNode>(std::move(values)); }
 Schema constant(std::string value) { return enumeration({std::move(value)}); }
 Schema id(std::string prefix) { return std::make_shared<IdNode>(std::move(prefix)); }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "platform/json.hpp"
@@ -49,7 +50,23 @@ inline Field optional(std::string name, Schema s, std::string description = {}) 
 }
 
 Schema string(size_t max_length = 5000, size_t min_length = 0);
-Schema pattern_string(std::string regex, std::string human, size_t max_length = 255);
+// A string pattern: the regular expression the OpenAPI document publishes, and a
+// hand-written matcher that accepts exactly the strings the expression fully matches
+// (ECMAScript, as std::regex reads it). std::regex cost a movement more than parsing its
+// JSON; test_schema checks each matcher against std::regex.
+struct Pattern {
+  const char* regex;
+  bool (*matches)(std::string_view);
+};
+namespace patterns {
+extern const Pattern snake_case;       // reason codes: a-z first, then a-z 0-9 _, 1 to 64
+extern const Pattern trimmed_line;     // SKUs: no leading or trailing space, no line break
+extern const Pattern event_type;       // movement.recorded
+extern const Pattern http_url;         // http:// or https://, a host, no spaces
+extern const Pattern printable_ascii;  // 1 to 255 characters 0x20-0x7E
+extern const std::vector<const Pattern*> all;
+}  // namespace patterns
+Schema pattern_string(const Pattern& pattern, std::string human, size_t max_length = 255);
 Schema enumeration(std::vector<std::string> values);
 Schema constant(std::string value);
 Schema id(std::string prefix);                 // "itm" -> itm_<ULID>

@@ -31,7 +31,7 @@ Schema enabled_events_schema() {
 }
 
 Schema url_schema() {
-  return pattern_string("^https?://[^\\s/?#]+([/?#][^\\s]*)?$", "an http:// or https:// URL", 2048);
+  return pattern_string(schema::patterns::http_url, "an http:// or https:// URL", 2048);
 }
 
 // Live-mode endpoints must resolve to public addresses unless the operator allows the

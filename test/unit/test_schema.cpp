@@ -3,6 +3,8 @@
 // and the schema each builder emits.
 #include <gtest/gtest.h>
 
+#include <random>
+#include <regex>
 #include <string>
 
 #include "platform/json.hpp"
@@ -170,13 +172,39 @@ TEST(SchemaString, RejectsNul) {
 }
 
 TEST(SchemaPattern, FullMatchAndLength) {
-  auto code = s::pattern_string("[a-z][a-z0-9_]*", "snake_case", 5);
+  auto code = s::pattern_string(s::patterns::snake_case, "snake_case", 5);
   expect_valid(code, R"("ab_1")");
   auto issue = expect_issue(code, R"("Ab")", "parameter_invalid", "");
   EXPECT_EQ(issue.detail, "the body must be snake_case.");
   expect_issue(code, R"("ab-c")", "parameter_invalid", "");   // partial match is not enough
   expect_issue(code, R"("abcdef")", "parameter_invalid", "");  // longer than 5
   expect_issue(code, "5", "parameter_invalid", "");
+}
+
+// Each hand-written matcher accepts exactly what std::regex (ECMAScript) fully matches
+// for the expression the OpenAPI document publishes: hand-picked edge cases, then
+// random strings over the characters the expressions treat specially.
+TEST(SchemaPattern, MatchersAgreeWithTheirRegularExpressions) {
+  std::vector<std::string> cases = {"", "a", "A", "_", "a_1", "1a", "ab-c", " a", "a ", "a b", "a\tb", "a\nb",
+                                    "a\rb", "\n", std::string("a\0b", 3), "\xc3\xa9", "a\x7f", "~", "a.b", ".a",
+                                    "a.", "a..b", "movement.recorded", "stock.low", "A.b", "http://", "http://x",
+                                    "https://x/", "http://x y", "http://x/ y", "http:// x", "http://?", "http://x?q#f",
+                                    "ftp://x", "HTTP://x", "https://[::1]:8080/p", std::string(64, 'a'),
+                                    std::string(65, 'a'), std::string(255, '~'), std::string(256, '~')};
+  const char alphabet[] = {'a', 'z', '_', '0', '9', 'A', '.', ' ', '\t', '\n', '\r', '\v', '\f', '\0', '/',
+                           '?', '#', ':', 'h', 't', 'p', 's', '~', '\x7f', '\x80', '\xff', '-'};
+  std::mt19937 rng(20261127);
+  const char* prefixes[] = {"", "", "http://", "https://", "a", "a.b"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string c = prefixes[rng() % 6];
+    for (size_t n = rng() % 10; n > 0; --n) c += alphabet[rng() % sizeof alphabet];
+    cases.push_back(c);
+  }
+  for (const s::Pattern* p : s::patterns::all) {
+    std::regex re(p->regex, std::regex::ECMAScript);
+    for (const auto& c : cases)
+      EXPECT_EQ(p->matches(c), std::regex_match(c, re)) << p->regex << " on \"" << c << "\" (" << c.size() << " bytes)";
+  }
 }
 
 TEST(SchemaEnum, ValuesAndDetail) {
@@ -394,8 +422,8 @@ TEST(SchemaObjectFields, SeenThroughNamedAndDescribed) {
 TEST(SchemaJson, Scalars) {
   EXPECT_EQ(schema_of(s::string(10)), R"({"type":"string","maxLength":10})");
   EXPECT_EQ(schema_of(s::string(10, 2)), R"({"type":"string","minLength":2,"maxLength":10})");
-  EXPECT_EQ(schema_of(s::pattern_string("^[a-z]+$", "lowercase", 20)),
-            R"({"type":"string","pattern":"^[a-z]+$","maxLength":20})");
+  EXPECT_EQ(schema_of(s::pattern_string(s::patterns::snake_case, "snake_case", 20)),
+            R"({"type":"string","pattern":"^[a-z][a-z0-9_]{0,63}$","maxLength":20})");
   EXPECT_EQ(schema_of(s::enumeration({"allow", "reject"})), R"({"type":"string","enum":["allow","reject"]})");
   EXPECT_EQ(schema_of(s::constant("list")), R"({"type":"string","enum":["list"]})");
   EXPECT_EQ(schema_of(s::boolean()), R"({"type":"boolean"})");
