@@ -1,6 +1,6 @@
 // The one database call behind every /inventory/v1 request:
 //   sk.invoke(method, path, query, authorization, idempotency_key, request_id, body)
-//     RETURNS TABLE(status int, content_type text, body text, replayed boolean)
+//     RETURNS sk.response (status int, content_type text, body text, replayed boolean)
 #pragma once
 #include <libpq-fe.h>
 

@@ -245,10 +245,14 @@ RETURN CASE WHEN patch IS NULL THEN current
 ------------------------------------------------------------------------------
 -- Entry point of the API: one call per HTTP request (DESIGN.md section 1).
 ------------------------------------------------------------------------------
+-- A named row type rather than OUT parameters: PostgreSQL rebuilds an OUT-parameter
+-- row's descriptor from pg_proc on every call (twice: for the caller's scan and for the
+-- function's own result), where a named type's comes from the type cache.
+CREATE TYPE sk.response AS (status integer, content_type text, body text, replayed boolean);
+
 CREATE FUNCTION sk.invoke(method text, path text, query text, authorization text,
-                          idempotency_key text, request_id text, body text,
-                          OUT status integer, OUT content_type text, OUT body text, OUT replayed boolean)
-  AS 'MODULE_PATHNAME', 'sk_invoke' LANGUAGE C VOLATILE SECURITY DEFINER
+                          idempotency_key text, request_id text, body text)
+  RETURNS sk.response AS 'MODULE_PATHNAME', 'sk_invoke' LANGUAGE C VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   -- Every API statement is a keyed lookup of one tenant's rows, whose best plan does not
   -- depend on the values; the default would re-plan some on every call. Only here: the
@@ -427,6 +431,7 @@ ALTER FUNCTION sk.metrics() OWNER TO sk_owner;
 -- Ownership and privileges.
 ------------------------------------------------------------------------------
 ALTER FUNCTION sk.invoke(text, text, text, text, text, text, text) OWNER TO sk_owner;
+ALTER TYPE sk.response OWNER TO sk_owner;
 ALTER TYPE sk.item_fields OWNER TO sk_owner;
 ALTER TYPE sk.location_fields OWNER TO sk_owner;
 ALTER TYPE sk.api_key_fields OWNER TO sk_owner;

@@ -208,8 +208,7 @@ Datum sk_invoke(PG_FUNCTION_ARGS) {
   using namespace sk::platform;
   TupleDesc desc;
   if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("sk.invoke must return a record")));
-  desc = BlessTupleDesc(desc);
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("sk.invoke must return sk.response")));
 
   Datum values[4];
   bool nulls[4] = {false, false, false, false};
