@@ -69,23 +69,18 @@ constexpr int kLegParams = 17, kPostingParams = 26;
 
 std::string param(const Column& c, bool array) { return "$" + std::to_string(c.param) + "::" + c.type + (array ? "[]" : ""); }
 
-// `alias` rows over the columns' parameters.
+// `alias` rows over the columns' parameters. Many rows unnest the arrays in the select
+// list, where they stream row by row (ProjectSet); `FROM unnest(a, b, ...)` would first
+// copy each array into a tuplestore of its own.
 template <size_t N>
 std::string rows_of(const Column (&columns)[N], const char* alias, bool many) {
-  std::string sql = many ? "unnest(" : "(SELECT ";
+  std::string sql = "(SELECT ";
   for (size_t k = 0; k < N; ++k) {
     if (k) sql += ", ";
-    sql += param(columns[k], many);
-    if (!many) sql += std::string(" AS ") + columns[k].name;
+    sql += many ? "unnest(" + param(columns[k], true) + ")" : param(columns[k], false);
+    sql += std::string(" AS ") + columns[k].name;
   }
-  sql += ") AS ";
-  sql += alias;
-  if (many) {
-    sql += '(';
-    for (size_t k = 0; k < N; ++k) sql += (k ? ", " : "") + std::string(columns[k].name);
-    sql += ')';
-  }
-  return sql;
+  return sql + ") AS " + alias;
 }
 
 // The item states: one item is one keyed update; several join their rows (reached by key
@@ -169,16 +164,24 @@ std::string stock_after(const std::vector<Leg>& legs, size_t k) {
                          {legs[k].item_id, std::to_string(legs[k].seq)});
 }
 
-// What the posting adds to each balance (item, location, lot or none), summed: array
-// literals in the order of kDelta.
-std::vector<pg::Text> balance_deltas(const std::vector<Leg>& legs) {
+// The element types of columns, for pg::ArrayColumns.
+template <size_t N>
+std::vector<const char*> types_of(const Column (&columns)[N]) {
+  std::vector<const char*> out;
+  for (const Column& c : columns) out.push_back(c.type);
+  return out;
+}
+
+// What the posting adds to each balance (item, location, lot or none), summed: arrays
+// in the order of kDelta.
+std::vector<pg::Param> balance_deltas(const std::vector<Leg>& legs) {
   using Key = std::tuple<std::string, std::string, std::optional<std::string>>;
   std::map<Key, dec::Num> sums;
   for (const auto& leg : legs) {
     if (leg.lots.empty()) dec::add_to(sums, Key{leg.item_id, *leg.location_id, std::nullopt}, leg.qty);
     for (const auto& a : leg.lots) dec::add_to(sums, Key{leg.item_id, *leg.location_id, a.lot_id}, a.qty);
   }
-  pg::ArrayColumns out(std::size(kDelta));
+  pg::ArrayColumns out(types_of(kDelta));
   for (const auto& [key, qty] : sums) out.add({std::get<0>(key), std::get<1>(key), std::get<2>(key), dec::str(qty)});
   return out.finish();
 }
@@ -223,31 +226,31 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
     if (item.last_movement_at && *item.last_movement_at > at) at = *item.last_movement_at;
 
   const Shape shape = shape_of(legs);
-  std::vector<pg::Text> params;
+  std::vector<pg::Param> params;
   if (shape == Shape::kOneLeg) {
-    params = leg_values(legs[0], ids[0]);
+    for (auto& value : leg_values(legs[0], ids[0])) params.emplace_back(std::move(value));
   } else {
-    pg::ArrayColumns rows(std::size(kLeg));
+    pg::ArrayColumns rows(types_of(kLeg));
     for (size_t k = 0; k < legs.size(); ++k) rows.add(leg_values(legs[k], ids[k]));
     params = rows.finish();
     for (auto& column : balance_deltas(legs)) params.push_back(std::move(column));
     auto states = item_states(legs, ids);
     if (shape == Shape::kOneItem) {
-      params.insert(params.end(), states[0].begin(), states[0].end());
+      for (auto& value : states[0]) params.emplace_back(std::move(value));
     } else {
-      pg::ArrayColumns columns(std::size(kState));
-      for (const auto& state : states) columns.add(state);
+      pg::ArrayColumns columns(types_of(kState));
+      for (auto& state : states) columns.add(std::move(state));
       for (auto& column : columns.finish()) params.push_back(std::move(column));
     }
   }
-  params.insert(params.begin() + 1, at);  // $2
+  params.insert(params.begin() + 1, pg::Text(at));  // $2
   api::Response reply = api::json_response("");
   if (answer.claim) {
-    for (auto& p : idempotency::row_params(*answer.claim, reply)) params.push_back(std::move(p));
-    if (shape != Shape::kOneLeg) params.push_back(ids.at(answer.leg));
+    for (auto& p : idempotency::row_params(*answer.claim, reply)) params.emplace_back(std::move(p));
+    if (shape != Shape::kOneLeg) params.emplace_back(pg::Text(ids.at(answer.leg)));
   }
   const std::string& sql = record_statement(answer.claim != nullptr, shape);
-  auto result = pg::exec(sql, params);
+  auto result = pg::exec_params(sql, params);
   std::map<std::pair<std::string, int64_t>, size_t> leg_of;
   for (size_t k = 0; k < legs.size(); ++k) leg_of[{legs[k].item_id, legs[k].seq}] = k;
   std::vector<std::string> objects(legs.size());

@@ -24,17 +24,25 @@ std::unordered_map<std::string, SPIPlanPtr>& plan_cache() {
 
 // The PG_TRY blocks below hold only trivially destructible locals, so a longjmp out
 // of SPI skips no destructor; the catch turns the error into a C++ exception.
-SPIPlanPtr prepare(const std::string& sql, int nargs) {
+SPIPlanPtr cached_plan(const std::string& sql) {
+  auto& cache = plan_cache();
+  auto it = cache.find(sql);
+  return it == cache.end() ? nullptr : it->second;
+}
+
+// `types` null: all `nargs` parameters are text.
+SPIPlanPtr prepare(const std::string& sql, int nargs, const std::vector<Oid>* types) {
   auto& cache = plan_cache();
   auto it = cache.find(sql);
   if (it != cache.end()) return it->second;
-  std::vector<Oid> types(static_cast<size_t>(nargs) + 1, TEXTOID);
+  std::vector<Oid> argtypes = types ? *types : std::vector<Oid>(static_cast<size_t>(nargs), TEXTOID);
+  argtypes.push_back(TEXTOID);  // never empty: data() of an empty vector may be null
   MemoryContext cxt = CurrentMemoryContext;
   SPIPlanPtr volatile plan = nullptr;
   volatile bool failed = false;
   PG_TRY();
   {
-    plan = SPI_prepare(sql.c_str(), nargs, types.data());
+    plan = SPI_prepare(sql.c_str(), nargs, argtypes.data());
     if (plan == nullptr) elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
     SPI_keepplan(plan);
   }
@@ -72,21 +80,19 @@ std::string text_array(const std::vector<std::string>& values) {
   return out + "}";
 }
 
-ArrayColumns::ArrayColumns(size_t width) : literals_(width, "{") {}
-
-void ArrayColumns::add(const std::vector<Text>& row) {
-  for (size_t c = 0; c < literals_.size(); ++c) {
-    std::string& out = literals_[c];
-    if (rows_) out += ',';
-    if (row.at(c)) append_array_element(out, *row[c]);
-    else out += "NULL";
-  }
-  ++rows_;
+ArrayColumns::ArrayColumns(std::vector<const char*> element_types) {
+  for (const char* type : element_types) columns_.push_back({type, {}});
 }
 
-std::vector<Text> ArrayColumns::finish() {
-  std::vector<Text> out;
-  for (auto& literal : literals_) out.emplace_back(std::move(literal += '}'));
+void ArrayColumns::add(std::vector<Text> row) {
+  if (row.size() != columns_.size()) throw std::logic_error("pg::ArrayColumns: a row of the wrong width");
+  for (size_t c = 0; c < columns_.size(); ++c) columns_[c].values.push_back(std::move(row[c]));
+}
+
+std::vector<Param> ArrayColumns::finish() {
+  std::vector<Param> out;
+  for (auto& column : columns_) out.emplace_back(std::move(column));
+  columns_.clear();
   return out;
 }
 
@@ -129,19 +135,37 @@ const std::string& Row::text(size_t i) const {
   return *t;
 }
 
-Result exec(const std::string& sql, const std::vector<Text>& params) {
-  const int nargs = static_cast<int>(params.size());
-  SPIPlanPtr plan = prepare(sql, nargs);
+namespace {
 
-  std::vector<Datum> values(params.size() + 1, 0);
-  std::vector<char> nulls(params.size() + 1, ' ');
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (params[i]) values[i] = text_datum(*params[i]);
-    else nulls[i] = 'n';
-  }
+struct ArrayType {
+  std::string_view name;
+  Oid element, array;
+};
 
-  // Inside PG_TRY only PostgreSQL calls and plain pointers: no C++ object is created
-  // there and nothing C++ can throw, so neither a longjmp nor an exception crosses it.
+const ArrayType& array_type(const char* name) {
+  static const ArrayType kTypes[] = {{"text", TEXTOID, TEXTARRAYOID},
+                                     {"numeric", NUMERICOID, NUMERICARRAYOID},
+                                     {"bigint", INT8OID, INT8ARRAYOID},
+                                     {"json", JSONOID, JSONARRAYOID},
+                                     {"jsonb", JSONBOID, JSONBARRAYOID}};
+  for (const ArrayType& t : kTypes)
+    if (t.name == name) return t;
+  throw std::logic_error(std::string("pg::ArrayParam: unsupported element type ") + name);
+}
+
+// An array parameter still to be built: position, element type and values.
+struct PendingArray {
+  size_t index;
+  const ArrayType* type;
+  const std::vector<Text>* values;
+};
+
+// Builds the arrays into `values`, runs the plan and copies the rows out as text. Inside
+// PG_TRY only PostgreSQL calls, plain pointers and reads of the callers' vectors: no C++
+// object is created there and nothing C++ can throw, so neither a longjmp nor an
+// exception crosses it.
+Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls,
+           const std::vector<PendingArray>& arrays) {
   MemoryContext cxt = CurrentMemoryContext;
   volatile int rc = 0;
   char** volatile cells = nullptr;
@@ -150,6 +174,27 @@ Result exec(const std::string& sql, const std::vector<Text>& params) {
   volatile bool failed = false;
   PG_TRY();
   {
+    for (const PendingArray& a : arrays) {
+      const int n = static_cast<int>(a.values->size());
+      Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (static_cast<size_t>(n) + 1)));
+      bool* elem_nulls = static_cast<bool*>(palloc(sizeof(bool) * (static_cast<size_t>(n) + 1)));
+      Oid input, ioparam;
+      getTypeInputInfo(a.type->element, &input, &ioparam);
+      FmgrInfo flinfo;
+      fmgr_info(input, &flinfo);
+      int16 typlen;
+      bool byval;
+      char align;
+      get_typlenbyvalalign(a.type->element, &typlen, &byval, &align);
+      for (int i = 0; i < n; ++i) {
+        const Text& v = (*a.values)[static_cast<size_t>(i)];
+        elem_nulls[i] = !v.has_value();
+        elems[i] = v ? InputFunctionCall(&flinfo, const_cast<char*>(v->c_str()), ioparam, -1) : Datum(0);
+      }
+      int dims[1] = {n}, lbs[1] = {1};
+      values[a.index] =
+          PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs, a.type->element, typlen, byval, align));
+    }
     rc = SPI_execute_plan(plan, values.data(), nulls.data(), false, 0);
     if (rc >= 0 && SPI_tuptable != nullptr) {
       TupleDesc desc = SPI_tuptable->tupdesc;
@@ -167,8 +212,6 @@ Result exec(const std::string& sql, const std::vector<Text>& params) {
     failed = true;
   }
   PG_END_TRY();
-  for (size_t i = 0; i < params.size(); ++i)
-    if (params[i]) pfree(DatumGetPointer(values[i]));
   if (failed) throw_current_error(cxt);
   if (rc < 0) throw std::runtime_error(std::string("SPI_execute_plan: ") + SPI_result_code_string(rc));
 
@@ -192,6 +235,53 @@ Result exec(const std::string& sql, const std::vector<Text>& params) {
     pfree(cells);
   }
   return result;
+}
+
+// Frees the text Datums of the parameters once the statement has run (or failed); array
+// Datums stay with the memory context.
+struct TextDatums {
+  std::vector<Datum> values;
+  std::vector<char> nulls;
+  explicit TextDatums(size_t n) : values(n + 1, 0), nulls(n + 1, ' ') {}
+  void set(size_t i, const Text& t) {
+    if (t) values[i] = text_datum(*t);
+    else nulls[i] = 'n';
+  }
+  ~TextDatums() {
+    for (size_t i = 0; i + 1 < values.size(); ++i)
+      if (nulls[i] != 'n' && values[i] != 0 && !is_array(i)) pfree(DatumGetPointer(values[i]));
+  }
+  std::vector<size_t> arrays;  // positions of array parameters, ascending
+  bool is_array(size_t i) const { return std::binary_search(arrays.begin(), arrays.end(), i); }
+};
+
+}  // namespace
+
+Result exec(const std::string& sql, const std::vector<Text>& params) {
+  SPIPlanPtr plan = prepare(sql, static_cast<int>(params.size()), nullptr);
+  TextDatums d(params.size());
+  for (size_t i = 0; i < params.size(); ++i) d.set(i, params[i]);
+  return run(plan, d.values, d.nulls, {});
+}
+
+Result exec_params(const std::string& sql, const std::vector<Param>& params) {
+  TextDatums d(params.size());
+  std::vector<PendingArray> arrays;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (const auto* a = std::get_if<ArrayParam>(&params[i])) {
+      arrays.push_back({i, &array_type(a->element_type), &a->values});
+      d.arrays.push_back(i);
+    } else {
+      d.set(i, std::get<Text>(params[i]));
+    }
+  }
+  SPIPlanPtr plan = cached_plan(sql);
+  if (!plan) {
+    std::vector<Oid> types(params.size(), TEXTOID);
+    for (const PendingArray& a : arrays) types[a.index] = a.type->array;
+    plan = prepare(sql, static_cast<int>(params.size()), &types);
+  }
+  return run(plan, d.values, d.nulls, arrays);
 }
 
 Text exec_value(const std::string& sql, const std::vector<Text>& params) {
