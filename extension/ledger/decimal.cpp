@@ -70,6 +70,7 @@ Num parse(const std::string& text) {
 }
 
 std::string str(Num n) { return format([=] { return formats::qty_text(d(n)); }); }
+Num trimmed(Num n) { return wrap(call1(numeric_trim_scale, d(n))); }
 std::string cost_str(Num n) { return format([=] { return formats::cost_text(d(n)); }); }
 std::string money_str(Num n, int exponent) { return format([=] { return formats::money_text(d(n), exponent); }); }
 

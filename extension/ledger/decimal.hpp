@@ -17,6 +17,7 @@ struct Num {
 
 Num parse(const std::string& text);  // numeric_in; the text is a validated decimal
 std::string str(Num n);              // numeric_out, trailing zeros removed ("2.50" -> "2.5"): sk.qty_text
+Num trimmed(Num n);                  // the same value without trailing zeros: what str prints, as a numeric
 std::string cost_str(Num n);         // sk.cost_text: at least two decimals ("6" -> "6.00")
 std::string money_str(Num n, int exponent);  // sk.money_text: rounded to the currency's exponent
 Num zero();

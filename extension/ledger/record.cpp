@@ -144,13 +144,22 @@ Value lots_json(const Leg& leg) {
 }
 
 // A leg's values in the order of kLeg.
-std::vector<pg::Text> leg_values(const Leg& leg, const std::string& id) {
+// Numbers travel as numeric Datums, not as text to be parsed again; trimmed, they are
+// stored as they were when they went through dec::str ("2.50" as 2.5).
+pg::Binary numeric(dec::Num n) { return {"numeric", dec::trimmed(n).datum}; }
+
+std::vector<pg::Cell> leg_values(const Leg& leg, const std::string& id) {
   pg::Text lot, lots;
   if (has_lots(leg)) lots = lots_json(leg).dump();
   if (leg.lots.size() == 1) lot = leg.lots[0].lot_id;
-  return {id, leg.item_id, *leg.location_id, leg.type, dec::str(leg.qty), leg.reason, dec::str(leg.unit_cost),
-          std::to_string(leg.seq), dec::str(leg.on_hand_after), dec::str(leg.wac_after), lot, lots,
+  return {id, leg.item_id, *leg.location_id, leg.type, numeric(leg.qty), leg.reason, numeric(leg.unit_cost),
+          std::to_string(leg.seq), numeric(leg.on_hand_after), numeric(leg.wac_after), lot, lots,
           leg.transfer_id, leg.reverses, leg.reference, leg.metadata.is_null() ? pg::Text() : pg::Text(leg.metadata.dump())};
+}
+
+// A scalar parameter from a cell.
+pg::Param param_of(pg::Cell&& cell) {
+  return std::visit([](auto&& v) -> pg::Param { return std::move(v); }, std::move(cell));
 }
 
 // The stock object for a threshold event: the state right after the crossing leg.
@@ -182,20 +191,20 @@ std::vector<pg::Param> balance_deltas(const std::vector<Leg>& legs) {
     for (const auto& a : leg.lots) dec::add_to(sums, Key{leg.item_id, *leg.location_id, a.lot_id}, a.qty);
   }
   pg::ArrayColumns out(types_of(kDelta));
-  for (const auto& [key, qty] : sums) out.add({std::get<0>(key), std::get<1>(key), std::get<2>(key), dec::str(qty)});
+  for (const auto& [key, qty] : sums) out.add({std::get<0>(key), std::get<1>(key), std::get<2>(key), numeric(qty)});
   return out.finish();
 }
 
 // Each item's state after its last leg: rows in the order of kState.
-std::vector<std::vector<pg::Text>> item_states(const std::vector<Leg>& legs, const std::vector<std::string>& ids) {
+std::vector<std::vector<pg::Cell>> item_states(const std::vector<Leg>& legs, const std::vector<std::string>& ids) {
   std::map<std::string, size_t> last;
   for (size_t k = 0; k < legs.size(); ++k) {
     auto [it, fresh] = last.try_emplace(legs[k].item_id, k);
     if (!fresh && legs[k].seq > legs[it->second].seq) it->second = k;
   }
-  std::vector<std::vector<pg::Text>> out;
+  std::vector<std::vector<pg::Cell>> out;
   for (const auto& [item, k] : last)
-    out.push_back({item, dec::str(legs[k].on_hand_after), dec::str(legs[k].wac_after), std::to_string(legs[k].seq), ids[k]});
+    out.push_back({item, numeric(legs[k].on_hand_after), numeric(legs[k].wac_after), std::to_string(legs[k].seq), ids[k]});
   return out;
 }
 
@@ -228,7 +237,7 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
   const Shape shape = shape_of(legs);
   std::vector<pg::Param> params;
   if (shape == Shape::kOneLeg) {
-    for (auto& value : leg_values(legs[0], ids[0])) params.emplace_back(std::move(value));
+    for (auto& value : leg_values(legs[0], ids[0])) params.push_back(param_of(std::move(value)));
   } else {
     pg::ArrayColumns rows(types_of(kLeg));
     for (size_t k = 0; k < legs.size(); ++k) rows.add(leg_values(legs[k], ids[k]));
@@ -236,7 +245,7 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
     for (auto& column : balance_deltas(legs)) params.push_back(std::move(column));
     auto states = item_states(legs, ids);
     if (shape == Shape::kOneItem) {
-      for (auto& value : states[0]) params.emplace_back(std::move(value));
+      for (auto& value : states[0]) params.push_back(param_of(std::move(value)));
     } else {
       pg::ArrayColumns columns(types_of(kState));
       for (auto& state : states) columns.add(std::move(state));

@@ -84,7 +84,7 @@ ArrayColumns::ArrayColumns(std::vector<const char*> element_types) {
   for (const char* type : element_types) columns_.push_back({type, {}});
 }
 
-void ArrayColumns::add(std::vector<Text> row) {
+void ArrayColumns::add(std::vector<Cell> row) {
   if (row.size() != columns_.size()) throw std::logic_error("pg::ArrayColumns: a row of the wrong width");
   for (size_t c = 0; c < columns_.size(); ++c) columns_[c].values.push_back(std::move(row[c]));
 }
@@ -157,7 +157,7 @@ const ArrayType& array_type(const char* name) {
 struct PendingArray {
   size_t index;
   const ArrayType* type;
-  const std::vector<Text>* values;
+  const std::vector<Cell>* values;
 };
 
 // Builds the arrays into `values`, runs the plan and copies the rows out as text. Inside
@@ -187,9 +187,13 @@ Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls
       char align;
       get_typlenbyvalalign(a.type->element, &typlen, &byval, &align);
       for (int i = 0; i < n; ++i) {
-        const Text& v = (*a.values)[static_cast<size_t>(i)];
-        elem_nulls[i] = !v.has_value();
-        elems[i] = v ? InputFunctionCall(&flinfo, const_cast<char*>(v->c_str()), ioparam, -1) : Datum(0);
+        const Cell& cell = (*a.values)[static_cast<size_t>(i)];
+        const Binary* binary = std::get_if<Binary>(&cell);
+        const Text* v = std::get_if<Text>(&cell);
+        elem_nulls[i] = !binary && !v->has_value();
+        elems[i] = binary ? binary->datum
+                   : *v   ? InputFunctionCall(&flinfo, const_cast<char*>((*v)->c_str()), ioparam, -1)
+                          : Datum(0);
       }
       int dims[1] = {n}, lbs[1] = {1};
       values[a.index] =
@@ -237,22 +241,24 @@ Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls
   return result;
 }
 
-// Frees the text Datums of the parameters once the statement has run (or failed); array
-// Datums stay with the memory context.
+// Frees the text Datums made for the parameters once the statement has run (or failed);
+// arrays stay with the memory context, and Binary values belong to the caller.
 struct TextDatums {
   std::vector<Datum> values;
   std::vector<char> nulls;
+  std::vector<size_t> texts;  // positions of the Datums made here
   explicit TextDatums(size_t n) : values(n + 1, 0), nulls(n + 1, ' ') {}
   void set(size_t i, const Text& t) {
-    if (t) values[i] = text_datum(*t);
-    else nulls[i] = 'n';
+    if (!t) {
+      nulls[i] = 'n';
+      return;
+    }
+    values[i] = text_datum(*t);
+    texts.push_back(i);
   }
   ~TextDatums() {
-    for (size_t i = 0; i + 1 < values.size(); ++i)
-      if (nulls[i] != 'n' && values[i] != 0 && !is_array(i)) pfree(DatumGetPointer(values[i]));
+    for (size_t i : texts) pfree(DatumGetPointer(values[i]));
   }
-  std::vector<size_t> arrays;  // positions of array parameters, ascending
-  bool is_array(size_t i) const { return std::binary_search(arrays.begin(), arrays.end(), i); }
 };
 
 }  // namespace
@@ -268,17 +274,16 @@ Result exec_params(const std::string& sql, const std::vector<Param>& params) {
   TextDatums d(params.size());
   std::vector<PendingArray> arrays;
   for (size_t i = 0; i < params.size(); ++i) {
-    if (const auto* a = std::get_if<ArrayParam>(&params[i])) {
-      arrays.push_back({i, &array_type(a->element_type), &a->values});
-      d.arrays.push_back(i);
-    } else {
-      d.set(i, std::get<Text>(params[i]));
-    }
+    if (const auto* a = std::get_if<ArrayParam>(&params[i])) arrays.push_back({i, &array_type(a->element_type), &a->values});
+    else if (const auto* b = std::get_if<Binary>(&params[i])) d.values[i] = b->datum;
+    else d.set(i, std::get<Text>(params[i]));
   }
   SPIPlanPtr plan = cached_plan(sql);
   if (!plan) {
     std::vector<Oid> types(params.size(), TEXTOID);
     for (const PendingArray& a : arrays) types[a.index] = a.type->array;
+    for (size_t i = 0; i < params.size(); ++i)
+      if (const auto* b = std::get_if<Binary>(&params[i])) types[i] = array_type(b->type).element;
     plan = prepare(sql, static_cast<int>(params.size()), &types);
   }
   return run(plan, d.values, d.nulls, arrays);

@@ -47,18 +47,25 @@ std::string text_array(const std::vector<std::string>& values);
 // A column of values sent as one array parameter ($n::numeric[], ...). The elements are
 // read by their type's input function and the array is built in C: no array literal is
 // quoted here to be parsed there (array_in was 8% of a batch). NULLs are kept.
-struct ArrayParam {
-  const char* element_type;  // text, numeric, bigint, json or jsonb
-  std::vector<Text> values;
+// A value already in PostgreSQL's form (a numeric Datum from ledger::dec, say), sent as
+// it is: no text printed here to be parsed there.
+struct Binary {
+  const char* type;  // text, numeric, bigint, json or jsonb
+  uintptr_t datum;
 };
-// A statement parameter: a text (or NULL), or an array.
-using Param = std::variant<Text, ArrayParam>;
+using Cell = std::variant<Text, Binary>;
+struct ArrayParam {
+  const char* element_type;  // text, numeric, bigint, json or jsonb; Binary cells are of it
+  std::vector<Cell> values;
+};
+// A statement parameter: a text (or NULL), a value of another type, or an array.
+using Param = std::variant<Text, Binary, ArrayParam>;
 
 // Rows of values as one array per column, for `unnest($1::text[])`, `unnest($2::numeric[])`.
 class ArrayColumns {
  public:
   explicit ArrayColumns(std::vector<const char*> element_types);
-  void add(std::vector<Text> row);  // one value per column
+  void add(std::vector<Cell> row);  // one value per column
   std::vector<Param> finish();      // the arrays, in column order
  private:
   std::vector<ArrayParam> columns_;
