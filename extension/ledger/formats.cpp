@@ -2,13 +2,42 @@
 
 namespace sk::ledger::formats {
 
-char* qty_text(Datum q) { return DatumGetCString(DirectFunctionCall1(numeric_out, DirectFunctionCall1(numeric_trim_scale, q))); }
+namespace {
+
+// The trailing fractional zeros (and a bare point) of numeric_out's text cut off in
+// place: trim_scale's result, printed, without making the trimmed numeric. Returns the
+// number of decimals left.
+size_t trim_zeros(char* s) {
+  char* dot = strchr(s, '.');
+  if (!dot) return 0;
+  char* end = dot + strlen(dot);
+  while (end > dot + 1 && end[-1] == '0') --end;
+  if (end == dot + 1) end = dot;
+  *end = '\0';
+  return end == dot ? 0 : static_cast<size_t>(end - dot - 1);
+}
+
+}  // namespace
+
+char* qty_text(Datum q) {
+  char* s = DatumGetCString(DirectFunctionCall1(numeric_out, q));
+  trim_zeros(s);
+  return s;
+}
 
 char* cost_text(Datum c) {
-  Datum trimmed = DirectFunctionCall1(numeric_trim_scale, c);
-  if (DatumGetInt32(DirectFunctionCall1(numeric_scale, trimmed)) < 2)
-    return DatumGetCString(DirectFunctionCall1(numeric_out, DirectFunctionCall2(numeric_round, c, Int32GetDatum(2))));
-  return DatumGetCString(DirectFunctionCall1(numeric_out, trimmed));
+  char* s = DatumGetCString(DirectFunctionCall1(numeric_out, c));
+  size_t decimals = trim_zeros(s);
+  size_t len = strlen(s);
+  if (decimals >= 2 || len == 0 || s[len - 1] < '0' || s[len - 1] > '9') return s;  // NaN, Infinity as they are
+  // Fewer than two decimals carry digits, so rounding to two only appends zeros.
+  char* out = static_cast<char*>(palloc(len + 4));
+  memcpy(out, s, len);
+  if (decimals == 0) out[len++] = '.';
+  for (; decimals < 2; ++decimals) out[len++] = '0';
+  out[len] = '\0';
+  pfree(s);
+  return out;
 }
 
 char* money_text(Datum amount, int exponent) {

@@ -2,7 +2,7 @@
 -- lots, metadata, awkward text, many decimals and both signs, must render exactly as
 -- row_to_json over the SQL format helpers (sk.qty_text, sk.cost_text, sk.rfc3339) does.
 \ir lib/setup.sql
-SELECT plan(4);
+SELECT plan(5);
 
 CREATE TYPE pg_temp.movement_fields AS (
   id text, object text, livemode boolean, created_at text, item_id text, location_id text, type text, qty text,
@@ -42,6 +42,19 @@ SELECT is((SELECT sk.movement_object(m)->'metadata'->>'quote' FROM sk.movements 
 SELECT is((SELECT count(*)::int FROM sk.movements m WHERE account_id = :'a_id'
              AND (sk.movement_object(m)->>'id') = m.id AND (sk.movement_object(m)->>'created_at') = sk.rfc3339(m.created_at)), 11,
           'and parses back to its own id and instant');
+
+-- The numbers' formats on their own, over values no API call would store as such:
+-- trailing zeros, none, zero, integers ending in zeros, signs, one or two decimals, NaN.
+SELECT is((SELECT count(*)::int
+             FROM (SELECT m FROM sk.movements m WHERE account_id = :'a_id' LIMIT 1) one,
+                  unnest('{0, 0.000, 100, 100.00, -100.10, 0.5, -0.50, 4.5, 4.50, 6, 6.000000, 1.123400, 1000000.000100,
+                           0.01, 0.001, -0.001, 12345678901234.123456, NaN}'::numeric[]) AS v,
+                  LATERAL (SELECT (one.m).*) r,
+                  LATERAL (SELECT (ROW(r.account_id, r.livemode, r.id, r.item_id, r.location_id, r.type, v, r.reason, v,
+                                       r.lot_id, r.lots, r.transfer_id, r.reverses, r.reference, r.metadata, r.seq, v, v,
+                                       r.created_at)::sk.movements) AS edge) e
+            WHERE sk.movement_object(e.edge)::text IS DISTINCT FROM pg_temp.reference_json(e.edge)), 0,
+          'quantities and costs format as sk.qty_text and sk.cost_text for edge values');
 
 SELECT * FROM finish();
 ROLLBACK;
