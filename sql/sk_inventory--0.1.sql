@@ -253,11 +253,7 @@ CREATE TYPE sk.response AS (status integer, content_type text, body text, replay
 CREATE FUNCTION sk.invoke(method text, path text, query text, authorization text,
                           idempotency_key text, request_id text, body text)
   RETURNS sk.response AS 'MODULE_PATHNAME', 'sk_invoke' LANGUAGE C VOLATILE SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp
-  -- Every API statement is a keyed lookup of one tenant's rows, whose best plan does not
-  -- depend on the values; the default would re-plan some on every call. Only here: the
-  -- worker's set-based statements over its queue keep plans that follow the data.
-  SET plan_cache_mode = force_generic_plan;
+  SET search_path = pg_catalog, pg_temp;  -- API statements get generic plans: pg::prepare
 
 CREATE FUNCTION sk.openapi() RETURNS text
   AS 'MODULE_PATHNAME', 'sk_openapi' LANGUAGE C STABLE;

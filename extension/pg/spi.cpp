@@ -30,6 +30,13 @@ SPIPlanPtr cached_plan(const std::string& sql) {
   return it == cache.end() ? nullptr : it->second;
 }
 
+// API statements (any backend but the webhook worker) are keyed lookups of one tenant's
+// rows, whose best plan does not depend on the values: a generic plan, always. The
+// default would re-plan some on every call. The worker's set-based statements over its
+// queue keep plans that follow the data. (A per-plan option, where SET plan_cache_mode
+// on sk.invoke set and restored a setting on every call.)
+int plan_options() { return IsBackgroundWorker ? 0 : CURSOR_OPT_GENERIC_PLAN; }
+
 // `types` null: all `nargs` parameters are text.
 SPIPlanPtr prepare(const std::string& sql, int nargs, const std::vector<Oid>* types) {
   auto& cache = plan_cache();
@@ -42,7 +49,7 @@ SPIPlanPtr prepare(const std::string& sql, int nargs, const std::vector<Oid>* ty
   volatile bool failed = false;
   PG_TRY();
   {
-    plan = SPI_prepare(sql.c_str(), nargs, argtypes.data());
+    plan = SPI_prepare_cursor(sql.c_str(), nargs, argtypes.data(), plan_options());
     if (plan == nullptr) elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
     SPI_keepplan(plan);
   }
