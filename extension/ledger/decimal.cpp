@@ -1,5 +1,7 @@
 #include "ledger/decimal.hpp"
 
+#include <map>
+
 #include "ledger/formats.hpp"
 #include "pg/postgres.hpp"
 #include "pg/spi.hpp"
@@ -74,18 +76,23 @@ Num trimmed(Num n) { return wrap(call1(numeric_trim_scale, d(n))); }
 std::string cost_str(Num n) { return format([=] { return formats::cost_text(d(n)); }); }
 std::string money_str(Num n, int exponent) { return format([=] { return formats::money_text(d(n), exponent); }); }
 
+namespace {
+// A constant made once per backend, in TopMemoryContext: numeric functions never change
+// their arguments.
+Num permanent(const std::string& text) {
+  return wrap(guard([&text] {
+    MemoryContext cxt = MemoryContextSwitchTo(TopMemoryContext);
+    Datum v = DirectFunctionCall3(numeric_in, CStringGetDatum(text.c_str()), ObjectIdGetDatum(InvalidOid),
+                                  Int32GetDatum(-1));
+    MemoryContextSwitchTo(cxt);
+    return v;
+  }));
+}
+}  // namespace
+
 Num zero() {
-  // Made once, in TopMemoryContext: every sign test compares with it, and numeric
-  // functions never change their arguments.
-  static Num made;
-  if (!made.datum) {
-    made = wrap(guard([] {
-      MemoryContext cxt = MemoryContextSwitchTo(TopMemoryContext);
-      Datum z = DirectFunctionCall3(numeric_in, CStringGetDatum("0"), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-      MemoryContextSwitchTo(cxt);
-      return z;
-    }));
-  }
+  static Num made;  // every sign test compares with it
+  if (!made.datum) made = permanent("0");
   return made;
 }
 Num add(Num a, Num b) { return wrap(call2(numeric_add, d(a), d(b))); }
@@ -101,14 +108,22 @@ int sign(Num a) { return cmp(a, zero()); }
 Num div_round(Num a, Num b, int scale) {
   // q = trunc((2·|a|·10^scale + |b|) / (2·|b|)) is |a|/|b| · 10^scale rounded half up;
   // the sign is put back afterwards, which makes the rounding half away from zero.
-  bool negative = (sign(a) < 0) != (sign(b) < 0);
-  Num abs_a = sign(a) < 0 ? neg(a) : a;
-  Num abs_b = sign(b) < 0 ? neg(b) : b;
+  const int sign_a = sign(a), sign_b = sign(b);
+  bool negative = (sign_a < 0) != (sign_b < 0);
+  Num abs_a = sign_a < 0 ? neg(a) : a;
+  Num abs_b = sign_b < 0 ? neg(b) : b;
   // Multiplying by 10^-scale is exact (numeric_mul keeps every digit); dividing by
-  // 10^scale would round to numeric_div's chosen precision.
-  Num unit = parse("1" + std::string(static_cast<size_t>(scale), '0'));
-  Num inverse_unit = parse(scale > 0 ? "0." + std::string(static_cast<size_t>(scale - 1), '0') + "1" : "1");
-  Num two = parse("2");
+  // 10^scale would round to numeric_div's chosen precision. The constants are made once.
+  static std::map<int, std::pair<Num, Num>> units;  // scale -> 10^scale, 10^-scale
+  auto it = units.find(scale);
+  if (it == units.end()) {
+    Num unit = permanent("1" + std::string(static_cast<size_t>(scale), '0'));
+    Num inverse = permanent(scale > 0 ? "0." + std::string(static_cast<size_t>(scale - 1), '0') + "1" : "1");
+    it = units.emplace(scale, std::make_pair(unit, inverse)).first;
+  }
+  const auto& [unit, inverse_unit] = it->second;
+  static Num two;
+  if (!two.datum) two = permanent("2");
   Num numerator = add(mul(mul(two, abs_a), unit), abs_b);
   Num q = wrap(call2(numeric_div_trunc, d(numerator), d(mul(two, abs_b))));
   Num result = wrap(call2(numeric_round, d(mul(q, inverse_unit)), Int32GetDatum(scale)));
