@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "config.hpp"
+#include "platform/ulid.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "rate_limit.hpp"
@@ -89,13 +90,14 @@ std::string allow_list(const std::vector<std::string>& methods) {
 }  // namespace
 
 struct HttpServer::Impl {
-  static void* on_uri(void* cls, const char* uri, MHD_Connection*) {
-    auto* self = static_cast<HttpServer*>(cls);
+  static void* on_uri(void*, const char* uri, MHD_Connection*) {
     try {
       auto x = std::make_unique<Exchange>();
       split_target(uri ? uri : "/", *x);
-      std::lock_guard<std::mutex> lock(self->ids_mu_);
-      x->request_id = self->ids_.next_id("req");
+      // One generator per connection thread: a shared one needed a lock that every
+      // request contended for. Request ids need not sort across threads.
+      thread_local sk::ulid::Generator ids;
+      x->request_id = ids.next_id("req");
       return x.release();
     } catch (const std::exception&) {
       return nullptr;  // on_request retries once and closes the connection if that fails too

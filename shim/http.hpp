@@ -4,11 +4,9 @@
 #pragma once
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "platform/ulid.hpp"
 #include "routes.hpp"
 
 struct MHD_Daemon;
@@ -42,8 +40,6 @@ class HttpServer {
   int listen_fd_ = -1;
   std::atomic<size_t> in_flight_{0};
   std::atomic<bool> draining_{false};
-  std::mutex ids_mu_;  // Generator is not thread-safe; one shared keeps ids monotonic
-  sk::ulid::Generator ids_;
 };
 
 }  // namespace sk::shim

@@ -38,6 +38,14 @@ void emit(std::FILE* f, const ordered_json& j) {
 constexpr size_t kAccessBufferBytes = 64 * 1024;
 constexpr auto kAccessFlushEvery = std::chrono::milliseconds(100);
 
+void write_out(const std::string& lines) {
+  if (lines.empty()) return;
+  std::fwrite(lines.data(), 1, lines.size(), stdout);
+  std::fflush(stdout);
+}
+
+// Request threads only append; the flusher thread is the one writer, and writes outside
+// the lock, so no request waits for a write() and batches keep their order.
 struct AccessBuffer {
   std::mutex mu;
   std::condition_variable cv;
@@ -45,13 +53,6 @@ struct AccessBuffer {
   bool batching = false;  // a LogFlusher exists
   bool stop = false;
   std::thread flusher;
-
-  void write_locked() {
-    if (lines.empty()) return;
-    std::fwrite(lines.data(), 1, lines.size(), stdout);
-    std::fflush(stdout);
-    lines.clear();
-  }
 };
 
 AccessBuffer& access_buffer() {
@@ -120,7 +121,12 @@ void log_access(const AccessRecord& r) {
   AccessBuffer& b = access_buffer();
   std::lock_guard<std::mutex> lock(b.mu);
   b.lines += line;
-  if (!b.batching || b.lines.size() >= kAccessBufferBytes) b.write_locked();
+  if (!b.batching) {
+    write_out(b.lines);  // under the lock: lines from several threads never interleave
+    b.lines.clear();
+  } else if (b.lines.size() >= kAccessBufferBytes) {
+    b.cv.notify_one();
+  }
 }
 
 LogFlusher::LogFlusher() {
@@ -129,8 +135,18 @@ LogFlusher::LogFlusher() {
   b.batching = true;
   b.stop = false;
   b.flusher = std::thread([&b] {
+    std::string batch;
     std::unique_lock<std::mutex> lock(b.mu);
-    while (!b.cv.wait_for(lock, kAccessFlushEvery, [&b] { return b.stop; })) b.write_locked();
+    for (;;) {
+      b.cv.wait_for(lock, kAccessFlushEvery, [&b] { return b.stop || b.lines.size() >= kAccessBufferBytes; });
+      batch.swap(b.lines);
+      bool stop = b.stop;
+      lock.unlock();
+      write_out(batch);
+      batch.clear();
+      if (stop) return;
+      lock.lock();
+    }
   });
 }
 
@@ -143,7 +159,8 @@ LogFlusher::~LogFlusher() {
   b.cv.notify_all();
   b.flusher.join();
   std::lock_guard<std::mutex> lock(b.mu);
-  b.write_locked();
+  write_out(b.lines);  // lines added while the flusher wrote its last batch
+  b.lines.clear();
   b.batching = false;
 }
 
