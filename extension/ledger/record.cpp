@@ -143,11 +143,11 @@ Value lots_json(const Leg& leg) {
   return lots;
 }
 
-// A leg's values in the order of kLeg.
 // Numbers travel as numeric Datums, not as text to be parsed again; trimmed, they are
 // stored as they were when they went through dec::str ("2.50" as 2.5).
 pg::Binary numeric(dec::Num n) { return {"numeric", dec::trimmed(n).datum}; }
 
+// A leg's values in the order of kLeg.
 std::vector<pg::Cell> leg_values(const Leg& leg, const std::string& id) {
   pg::Text lot, lots;
   if (has_lots(leg)) lots = lots_json(leg).dump();

@@ -39,9 +39,7 @@ int plan_options() { return IsBackgroundWorker ? 0 : CURSOR_OPT_GENERIC_PLAN; }
 
 // `types` null: all `nargs` parameters are text.
 SPIPlanPtr prepare(const std::string& sql, int nargs, const std::vector<Oid>* types) {
-  auto& cache = plan_cache();
-  auto it = cache.find(sql);
-  if (it != cache.end()) return it->second;
+  if (SPIPlanPtr cached = cached_plan(sql)) return cached;
   std::vector<Oid> argtypes = types ? *types : std::vector<Oid>(static_cast<size_t>(nargs), TEXTOID);
   argtypes.push_back(TEXTOID);  // never empty: data() of an empty vector may be null
   MemoryContext cxt = CurrentMemoryContext;
@@ -59,7 +57,7 @@ SPIPlanPtr prepare(const std::string& sql, int nargs, const std::vector<Oid>* ty
   }
   PG_END_TRY();
   if (failed) throw_current_error(cxt);
-  cache.emplace(sql, plan);
+  plan_cache().emplace(sql, plan);
   return plan;
 }
 
@@ -144,26 +142,27 @@ const std::string& Row::text(size_t i) const {
 
 namespace {
 
-struct ArrayType {
+// The types a Binary or an ArrayParam may name: the type and its array type.
+struct TypeOids {
   std::string_view name;
-  Oid element, array;
+  Oid type, array;
 };
 
-const ArrayType& array_type(const char* name) {
-  static const ArrayType kTypes[] = {{"text", TEXTOID, TEXTARRAYOID},
-                                     {"numeric", NUMERICOID, NUMERICARRAYOID},
-                                     {"bigint", INT8OID, INT8ARRAYOID},
-                                     {"json", JSONOID, JSONARRAYOID},
-                                     {"jsonb", JSONBOID, JSONBARRAYOID}};
-  for (const ArrayType& t : kTypes)
+const TypeOids& type_oids(const char* name) {
+  static const TypeOids kTypes[] = {{"text", TEXTOID, TEXTARRAYOID},
+                                    {"numeric", NUMERICOID, NUMERICARRAYOID},
+                                    {"bigint", INT8OID, INT8ARRAYOID},
+                                    {"json", JSONOID, JSONARRAYOID},
+                                    {"jsonb", JSONBOID, JSONBARRAYOID}};
+  for (const TypeOids& t : kTypes)
     if (t.name == name) return t;
-  throw std::logic_error(std::string("pg::ArrayParam: unsupported element type ") + name);
+  throw std::logic_error(std::string("pg: unsupported parameter type ") + name);
 }
 
 // An array parameter still to be built: position, element type and values.
 struct PendingArray {
   size_t index;
-  const ArrayType* type;
+  const TypeOids* type;  // of the elements
   const std::vector<Cell>* values;
 };
 
@@ -186,13 +185,13 @@ Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls
       Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (static_cast<size_t>(n) + 1)));
       bool* elem_nulls = static_cast<bool*>(palloc(sizeof(bool) * (static_cast<size_t>(n) + 1)));
       Oid input, ioparam;
-      getTypeInputInfo(a.type->element, &input, &ioparam);
+      getTypeInputInfo(a.type->type, &input, &ioparam);
       FmgrInfo flinfo;
       fmgr_info(input, &flinfo);
       int16 typlen;
       bool byval;
       char align;
-      get_typlenbyvalalign(a.type->element, &typlen, &byval, &align);
+      get_typlenbyvalalign(a.type->type, &typlen, &byval, &align);
       for (int i = 0; i < n; ++i) {
         const Cell& cell = (*a.values)[static_cast<size_t>(i)];
         const Binary* binary = std::get_if<Binary>(&cell);
@@ -204,7 +203,7 @@ Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls
       }
       int dims[1] = {n}, lbs[1] = {1};
       values[a.index] =
-          PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs, a.type->element, typlen, byval, align));
+          PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs, a.type->type, typlen, byval, align));
     }
     rc = SPI_execute_plan(plan, values.data(), nulls.data(), false, 0);
     if (rc >= 0 && SPI_tuptable != nullptr) {
@@ -281,16 +280,19 @@ Result exec_params(const std::string& sql, const std::vector<Param>& params) {
   TextDatums d(params.size());
   std::vector<PendingArray> arrays;
   for (size_t i = 0; i < params.size(); ++i) {
-    if (const auto* a = std::get_if<ArrayParam>(&params[i])) arrays.push_back({i, &array_type(a->element_type), &a->values});
-    else if (const auto* b = std::get_if<Binary>(&params[i])) d.values[i] = b->datum;
-    else d.set(i, std::get<Text>(params[i]));
+    if (const auto* a = std::get_if<ArrayParam>(&params[i]))
+      arrays.push_back({i, &type_oids(a->element_type), &a->values});
+    else if (const auto* b = std::get_if<Binary>(&params[i]))
+      d.values[i] = b->datum;
+    else
+      d.set(i, std::get<Text>(params[i]));
   }
   SPIPlanPtr plan = cached_plan(sql);
   if (!plan) {
     std::vector<Oid> types(params.size(), TEXTOID);
     for (const PendingArray& a : arrays) types[a.index] = a.type->array;
     for (size_t i = 0; i < params.size(); ++i)
-      if (const auto* b = std::get_if<Binary>(&params[i])) types[i] = array_type(b->type).element;
+      if (const auto* b = std::get_if<Binary>(&params[i])) types[i] = type_oids(b->type).type;
     plan = prepare(sql, static_cast<int>(params.size()), &types);
   }
   return run(plan, d.values, d.nulls, arrays);

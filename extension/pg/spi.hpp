@@ -1,7 +1,8 @@
 // SPI for C++: statements are prepared once per backend (SPI_keepplan) and keyed by
 // their text; PostgreSQL errors become C++ exceptions so destructors always run
-// (DESIGN.md section 9). Parameters travel as text and are cast in the SQL, or as arrays
-// built in C (ArrayParam).
+// (DESIGN.md section 9). Parameters travel as text and are cast in the SQL, or, for the
+// postings' statement, as values already in PostgreSQL's form (Binary) and arrays built in
+// C (ArrayParam).
 #pragma once
 #include <functional>
 #include <optional>
@@ -44,9 +45,6 @@ uintptr_t text_datum(const std::string& s);
 // {"a","b"}: a text[] literal (for `= ANY ($1::text[])`), every element quoted so any
 // text survives. An index scan takes such an array directly, without an InitPlan.
 std::string text_array(const std::vector<std::string>& values);
-// A column of values sent as one array parameter ($n::numeric[], ...). The elements are
-// read by their type's input function and the array is built in C: no array literal is
-// quoted here to be parsed there (array_in was 8% of a batch). NULLs are kept.
 // A value already in PostgreSQL's form (a numeric Datum from ledger::dec, say), sent as
 // it is: no text printed here to be parsed there.
 struct Binary {
@@ -54,6 +52,9 @@ struct Binary {
   uintptr_t datum;
 };
 using Cell = std::variant<Text, Binary>;
+// A column of values sent as one array parameter ($n::numeric[], ...). Text elements are
+// read by their type's input function and the array is built in C: no array literal is
+// quoted here to be parsed there (array_in was 8% of a batch). NULLs are kept.
 struct ArrayParam {
   const char* element_type;  // text, numeric, bigint, json or jsonb; Binary cells are of it
   std::vector<Cell> values;
@@ -80,7 +81,8 @@ Result exec_ids(const std::string& sql, const std::vector<std::string>& ids);
 
 // Runs a prepared statement. `sql` is both the statement and its cache key.
 Result exec(const std::string& sql, const std::vector<Text>& params = {});
-// The same with array parameters among the texts; a statement always gets the same kinds.
+// The same with Binary and array parameters among the texts; a statement always gets the
+// same kind at each position (its plan is prepared for those types).
 Result exec_params(const std::string& sql, const std::vector<Param>& params);
 // Convenience: first column of the first row, nullopt when there is no row.
 Text exec_value(const std::string& sql, const std::vector<Text>& params = {});
