@@ -2,7 +2,7 @@
 -- and forced, is owned by a role that cannot bypass it, and the shim's role can only
 -- execute the entry functions.
 \ir lib/setup.sql
-SELECT plan(10);
+SELECT plan(11);
 
 SELECT cmp_ok((SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'sk' AND c.relkind IN ('r', 'p')), '>=', 7, 'schema sk has its tables');
@@ -51,6 +51,13 @@ SELECT is_empty($$
      AND p.proname NOT IN ('current_account', 'current_livemode', 'auth_lookup_active', 'metrics_read_active',
                            'rfc3339', 'id_time', 'is_movement_type')
 $$, 'PUBLIC executes only the read-only context, formatting and CHECK functions');
+
+-- Policies and column defaults check EXECUTE on the tenant context for every statement; a
+-- default ACL (NULL) is the cheapest to check and grants the same: owner and PUBLIC.
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE oid IN ('sk.current_account()'::regprocedure, 'sk.current_livemode()'::regprocedure)
+              AND proacl IS NULL), 2,
+          'the tenant context functions keep the default ACL');
 
 SELECT is((SELECT count(*)::int FROM sk.api_keys WHERE secret_hash = sha256(convert_to(:'a_test', 'UTF8'))), 1,
           'keys are stored as their SHA-256 hash');
