@@ -69,4 +69,10 @@ bool rfc3339(TimestampTz t, char out[kRfc3339Size]) {
   return true;
 }
 
+std::string rfc3339_now() {
+  char text[kRfc3339Size];
+  rfc3339(GetCurrentTimestamp(), text);  // now is always within range
+  return text;
+}
+
 }  // namespace sk::ledger::formats

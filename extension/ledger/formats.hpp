@@ -19,5 +19,7 @@ char* money_text(Datum numeric, int exponent);     // round(amount, the currency
 // "YYYY-MM-DDTHH:MM:SS.ffffffZ" (UTC, microseconds) into out; false when t is out of range.
 constexpr int kRfc3339Size = 32;
 bool rfc3339(TimestampTz t, char out[kRfc3339Size]);
+// The current instant (clock_timestamp(), not the transaction's start) in that format.
+std::string rfc3339_now();
 
 }  // namespace sk::ledger::formats

@@ -228,9 +228,7 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
                                 const std::vector<std::pair<std::string, size_t>>& crossings, const Answer& answer) {
   const std::vector<std::string> ids = movement_ids(legs, books);
   // RFC 3339 UTC text of one width: the latest sorts last.
-  char now[formats::kRfc3339Size];
-  formats::rfc3339(GetCurrentTimestamp(), now);  // clock_timestamp(), after the locks
-  std::string at = now;
+  std::string at = formats::rfc3339_now();  // after the locks
   for (const auto& [_, item] : books.items)
     if (item.last_movement_at && *item.last_movement_at > at) at = *item.last_movement_at;
 

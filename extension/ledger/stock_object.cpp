@@ -148,8 +148,7 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
   if (!lot_ids.empty())
     for (const auto& row : pg::exec_ids(kLots, lot_ids).rows) lots[row.text(0)] = Lot{row.text(1), row[2]};
 
-  char as_of[formats::kRfc3339Size];
-  formats::rfc3339(GetCurrentTimestamp(), as_of);  // clock_timestamp(): the instant of reading
+  const std::string as_of = formats::rfc3339_now();  // the instant of reading
   static const Split kNone;
   for (const auto& [id, item] : items) {
     auto split = splits.find(id);
@@ -165,7 +164,7 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
     append_field(o, "wac", dec::cost_str(wac));
     append_field(o, "value", dec::money_str(dec::mul(on_hand, wac), item.money.exponent));
     append_field(o, "currency", item.money.code);
-    append_field(o, "as_of", std::string(as_of));
+    append_field(o, "as_of", as_of);
     append_field(o, "reorder_point", item.reorder_point);
     o += ",\"locations\":" + locations_json(s.by_location);
     o += ",\"lots\":" + (item.track_lots ? lots_json(s.by_lot, lots) : std::string("[]"));

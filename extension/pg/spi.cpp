@@ -63,24 +63,16 @@ SPIPlanPtr prepare(const std::string& sql, int nargs, const std::vector<Oid>* ty
 
 }  // namespace
 
-namespace {
-
-void append_array_element(std::string& out, const std::string& v) {
-  out += '"';
-  for (char c : v) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-}
-
-}  // namespace
-
 std::string text_array(const std::vector<std::string>& values) {
   std::string out = "{";
   for (const auto& v : values) {
     if (out.size() > 1) out += ',';
-    append_array_element(out, v);
+    out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
   }
   return out + "}";
 }
