@@ -156,12 +156,16 @@ struct HttpServer::Impl {
           x.refusal->headers.emplace_back(MHD_HTTP_HEADER_ALLOW, allow_list(allowed));
         }
       }
-      // A declared length over the limit is refused before a byte of it is read (and
-      // before MHD sends 100 Continue); MHD then closes the connection.
+      // A declared length over the limit is read and dropped, and the 413 sent once it is
+      // in. Answered before the body, MHD closes a connection the client is still writing
+      // to, and the client's kernel may then reset it before the 413 is read (a few
+      // percent of the time here). Past the drain bound it is refused before a byte of it
+      // is read (and before MHD sends 100 Continue), and the connection closes.
       if (const char* cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
         unsigned long long declared = std::strtoull(cl, nullptr, 10);
-        if (declared > cfg.max_body_bytes) return too_large(self, c, x);
-        if (!x.refusal) x.body.reserve(static_cast<size_t>(declared));
+        if (declared > kMaxDrainFactor * cfg.max_body_bytes) return too_large(self, c, x);
+        if (declared > cfg.max_body_bytes) mark_too_large(x);
+        else if (!x.refusal) x.body.reserve(static_cast<size_t>(declared));
       }
       return MHD_YES;
     }
@@ -201,17 +205,21 @@ struct HttpServer::Impl {
     return send(self, c, x, r);
   }
 
-  // With a declared Content-Length the 413 is queued before any body byte is read. A
-  // chunked upload is cut off from the buffer the moment it passes the limit, but MHD
-  // 0.9.75 refuses to queue a response in the middle of an upload (MHD_queue_response
-  // returns MHD_NO), so that 413 goes out when the upload ends, or never if the client
-  // keeps streaming past kMaxDrainFactor times the limit.
+  // The body is over the limit: nothing more of it is kept.
+  static void mark_too_large(Exchange& x) {
+    if (x.too_large) return;
+    x.too_large = true;
+    x.status = 413;  // logged and counted even if the connection is cut before sending
+    std::string().swap(x.body);
+  }
+
+  // Only a declared Content-Length past the drain bound is answered before the body. An
+  // upload is cut off from the buffer the moment it passes the limit, but MHD 0.9.75
+  // refuses to queue a response in the middle of an upload (MHD_queue_response returns
+  // MHD_NO), so that 413 goes out when the upload ends, or never if the client keeps
+  // streaming past kMaxDrainFactor times the limit.
   static MHD_Result too_large(HttpServer& self, MHD_Connection* c, Exchange& x) {
-    if (!x.too_large) {
-      x.too_large = true;
-      x.status = 413;  // logged and counted even if the connection is cut before sending
-      std::string().swap(x.body);
-    }
+    mark_too_large(x);
     Response r = problem(413, "request_too_large",
                          "The request body exceeds the limit of " +
                              std::to_string(self.services_.config.max_body_bytes) + " bytes.",
