@@ -12,6 +12,8 @@ struct Config {
   uint16_t http_port = 8080;            // SK_HTTP_PORT
   std::string database_url;             // SK_DATABASE_URL, or built from SK_PGPORT and the cwd
   unsigned pool_size = 0;               // SK_POOL_SIZE; 0 until resolved from the machine
+  unsigned read_lanes = 0;              // SK_READ_LANES; 0 until resolved from the machine
+  unsigned read_lane_depth = 16;        // SK_READ_LANE_DEPTH: calls in flight per read lane
   unsigned request_timeout_ms = 30000;  // SK_REQUEST_TIMEOUT_MS: statement_timeout and pool wait
   double rate_limit = 1000;             // SK_RATE_LIMIT requests/s per API key; 0 disables
   size_t rate_limit_max_keys = 100000;  // SK_RATE_LIMIT_MAX_KEYS: bound on the bucket table

@@ -13,6 +13,7 @@
 #include "metrics.hpp"
 #include "pool.hpp"
 #include "rate_limit.hpp"
+#include "read_lanes.hpp"
 
 using namespace sk::shim;
 
@@ -50,17 +51,18 @@ int main() {
 
   try {
     Pool pool(cfg.database_url, cfg.pool_size, cfg.request_timeout_ms, prepare_invoke);
+    ReadLanes read_lanes(pool, cfg.read_lanes, cfg.read_lane_depth);
     Metrics metrics;
     RateLimiter limiter(cfg.rate_limit, cfg.rate_limit_max_keys);
     HttpServer* server_ptr = nullptr;
-    Services services{cfg, pool, metrics, limiter,
+    Services services{cfg, pool, read_lanes, metrics, limiter,
                       [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; },
                       [&server_ptr] { return server_ptr && server_ptr->draining(); }};
     HttpServer server(services, default_routes());
     server_ptr = &server;
     server.start();
     log_event("info", "listening",
-              {{"host", cfg.http_host}, {"port", cfg.http_port}, {"pool_size", cfg.pool_size},
+              {{"host", cfg.http_host}, {"port", cfg.http_port}, {"pool_size", cfg.pool_size}, {"read_lanes", cfg.read_lanes},
                {"request_timeout_ms", cfg.request_timeout_ms}, {"rate_limit", cfg.rate_limit},
                {"max_connections", cfg.max_connections}});
 
@@ -74,9 +76,11 @@ int main() {
       // return (with 503 request_timeout) and MHD can join them.
       log_event("warn", "grace period over, cancelling in-flight requests", {{"in_flight", server.in_flight()}});
       pool.cancel_in_use();
+      read_lanes.cancel_in_flight();
       server.wait_idle(std::chrono::milliseconds(2000));
     }
     server.stop();
+    read_lanes.stop();
     pool.close();
     log_event("info", "stopped");
     return 0;

@@ -1,5 +1,6 @@
 #include "pool.hpp"
 
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -65,7 +66,7 @@ void Pool::Lease::discard(bool server_lost) {
   pool_->disconnect(slot_);
 }
 
-bool Pool::connect(size_t slot, std::string* error) {
+PGconn* Pool::open(std::string* error) {
   std::vector<const char*> k, v;
   for (size_t i = 0; i < keywords_.size(); ++i) {
     k.push_back(keywords_[i].c_str());
@@ -77,15 +78,21 @@ bool Pool::connect(size_t slot, std::string* error) {
   if (!c || PQstatus(c) != CONNECTION_OK) {
     if (error) *error = c ? PQerrorMessage(c) : "out of memory";
     PQfinish(c);
-    return false;
+    return nullptr;
   }
   // libpq prints server notices (e.g. "terminating connection due to administrator
   // command") on stderr by default, which would break the one-JSON-object-per-line log.
   PQsetNoticeProcessor(c, &Pool::on_notice, nullptr);
   if (setup_ && !setup_(c, error)) {
     PQfinish(c);
-    return false;
+    return nullptr;
   }
+  return c;
+}
+
+bool Pool::connect(size_t slot, std::string* error) {
+  PGconn* c = open(error);
+  if (!c) return false;
   PGcancel* cancel = PQgetCancel(c);
   std::lock_guard<std::mutex> lock(mu_);
   slots_[slot].conn = c;
@@ -180,6 +187,10 @@ void Pool::close() {
   }
   cv_.notify_all();
   for (size_t i : idle) disconnect(i);
+}
+
+bool statement_stale(const char* sqlstate) {
+  return sqlstate && (std::strcmp(sqlstate, "26000") == 0 || std::strcmp(sqlstate, "0A000") == 0);
 }
 
 }  // namespace sk::shim

@@ -52,6 +52,9 @@ class Pool {
   // Waits up to `wait` for a free slot and makes sure it holds a working connection.
   Lease acquire(std::chrono::milliseconds wait, Failure* failure, std::string* error);
 
+  // A new connection with the pool's parameters and setup, owned by the caller.
+  PGconn* open(std::string* error);
+
   size_t size() const { return slots_.size(); }
   size_t in_use() const;
   size_t connected() const;
@@ -83,5 +86,10 @@ class Pool {
   unsigned long generation_ = 0;  // bumped whenever the server is seen to go away
   bool closed_ = false;
 };
+
+// A result with this SQLSTATE means the connection's prepared statements are unusable
+// and it must be replaced: 26000, the statement does not exist; 0A000, "cached plan
+// must not change result type" after the extension was upgraded under it.
+bool statement_stale(const char* sqlstate);
 
 }  // namespace sk::shim

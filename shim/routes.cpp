@@ -12,6 +12,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "pool.hpp"
+#include "read_lanes.hpp"
 #include "problem.hpp"
 #include "rate_limit.hpp"
 
@@ -100,6 +101,10 @@ Response metrics(const Request&, Services& s) {
       {"sk_db_pool_size", "Connections the database pool may hold.", static_cast<double>(s.pool.size())},
       {"sk_db_pool_in_use", "Pooled connections currently checked out.", static_cast<double>(s.pool.in_use())},
       {"sk_db_pool_connected", "Pooled connections currently open.", static_cast<double>(s.pool.connected())},
+      {"sk_db_read_lanes", "Pipelined connections that carry reads.", static_cast<double>(s.read_lanes.size())},
+      {"sk_db_read_lanes_connected", "Read lanes currently connected.", static_cast<double>(s.read_lanes.connected())},
+      {"sk_db_read_lane_calls", "Reads sent on a read lane and not yet answered.",
+       static_cast<double>(s.read_lanes.in_flight())},
       {"sk_http_requests_in_flight", "Requests currently being answered.", static_cast<double>(s.in_flight())},
       {"sk_rate_limit_tracked_keys", "API keys with a partly used rate-limit bucket.",
        static_cast<double>(s.limiter.tracked_keys())},

@@ -14,13 +14,15 @@ namespace sk::shim {
 
 struct Config;
 class Pool;
+class ReadLanes;
 class Metrics;
 class RateLimiter;
 
 // What a route handler may use. Owned by main(); outlives the HTTP server.
 struct Services {
   const Config& config;
-  Pool& pool;
+  Pool& pool;              // writes, and reads no read lane takes
+  ReadLanes& read_lanes;   // reads (GET, HEAD)
   Metrics& metrics;
   RateLimiter& limiter;
   std::function<size_t()> in_flight;  // requests currently being answered

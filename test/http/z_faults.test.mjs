@@ -95,3 +95,32 @@ test('a request that outlives the timeout is cancelled with 503 and changes noth
     child.kill('SIGKILL');
   }
 });
+
+test('a read stuck behind a lock holds up no other read: its lane takes no new call, the pool answers them', async () => {
+  const acct = createAccount('Stalled read');
+  const { child, base } = await startShim({ SK_READ_LANES: '1' });
+  const [cmd, ...args] = process.env.SK_PSQL.split(' ');
+  try {
+    const item = await api(acct.test, 'POST', '/items', { body: { sku: 'STALL-1', name: 'x' }, idem: true, base });
+    assert.equal(item.status, 200, item.text);
+    const locker = spawn(cmd, [...args, '-c',
+      'BEGIN; LOCK TABLE sk.webhook_endpoints IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;'], { stdio: 'ignore' });
+    const lockerDone = once(locker, 'exit');
+    await new Promise((r) => setTimeout(r, 300));
+    // The only read in flight, so it goes on the one lane, and waits there for the lock.
+    let stuckAnswered = false;
+    const stuck = api(acct.test, 'GET', '/webhook_endpoints', { base }).then((r) => { stuckAnswered = true; return r; });
+    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 5; i++) {
+      const stock = await api(acct.test, 'GET', `/items/${item.json.id}/stock`, { base });
+      assert.equal(stock.status, 200, stock.text);
+      assert.equal(stock.json.item_id, item.json.id);
+    }
+    assert.equal(stuckAnswered, false, 'the reads after it were answered while it still waited for the lock');
+    const answered = await stuck;
+    assert.equal(answered.status, 200, answered.text);
+    await lockerDone;
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
