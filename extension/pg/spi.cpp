@@ -151,6 +151,8 @@ const TypeOids& type_oids(const char* name) {
   throw std::logic_error(std::string("pg: unsupported parameter type ") + name);
 }
 
+bool g_read_only = false;  // a ReadOnlyScope is open
+
 // An array parameter still to be built: position, element type and values.
 struct PendingArray {
   size_t index;
@@ -197,7 +199,7 @@ Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls
       values[a.index] =
           PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs, a.type->type, typlen, byval, align));
     }
-    rc = SPI_execute_plan(plan, values.data(), nulls.data(), false, 0);
+    rc = SPI_execute_plan(plan, values.data(), nulls.data(), g_read_only, 0);
     if (rc >= 0 && SPI_tuptable != nullptr) {
       TupleDesc desc = SPI_tuptable->tupdesc;
       nrows = SPI_processed;
@@ -332,6 +334,10 @@ SpiSession::SpiSession() {
 }
 
 SpiSession::~SpiSession() { SPI_finish(); }
+
+ReadOnlyScope::ReadOnlyScope() : outer_(g_read_only) { g_read_only = true; }
+
+ReadOnlyScope::~ReadOnlyScope() { g_read_only = outer_; }
 
 void in_subtransaction(const std::function<void()>& body) {
   MemoryContext cxt = CurrentMemoryContext;

@@ -100,6 +100,22 @@ class SpiSession {
   SpiSession& operator=(const SpiSession&) = delete;
 };
 
+// While one exists, statements run read-only (SPI's read_only): each reads the snapshot
+// of the statement that called into the extension instead of taking its own, and no
+// command counter moves. A read's statements then agree with each other (on-hand and
+// its split by location come from the same instant), and each costs less. A statement
+// that writes fails inside one ("not allowed in a non-volatile function").
+class ReadOnlyScope {
+ public:
+  ReadOnlyScope();
+  ~ReadOnlyScope();
+  ReadOnlyScope(const ReadOnlyScope&) = delete;
+  ReadOnlyScope& operator=(const ReadOnlyScope&) = delete;
+
+ private:
+  bool outer_;
+};
+
 // Runs `body` in an internal subtransaction: committed when it returns, rolled back
 // when it throws (the exception then continues). Used so a handler's 4xx undoes its
 // writes while the idempotency record of the outer transaction survives.

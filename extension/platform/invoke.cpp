@@ -144,6 +144,7 @@ Response handle(const Request& req) {
     api::not_found(spec.resource, m.id);
 
   if (spec.method == "GET") {
+    pg::ReadOnlyScope read_only;
     api::Call call{spec, req.path, m.id, parse_query(spec, req.query), Value::null(), req.request_id};
     return route.handler(call);
   }
