@@ -76,3 +76,16 @@ test('requests are counted by route, method and status, MCP included; replays ar
   assert.equal(now.get('sk_idempotent_replays_total'), before + 1);
   assert.ok(now.get('sk_http_request_duration_seconds_count{route="/mcp",method="POST"}') >= 1);
 });
+
+test('the read lanes are exposed: how many, how many connected, reads in flight', async () => {
+  const acct = createAccount('Lane metrics');
+  assert.equal((await api(acct.test, 'GET', '/items')).status, 200);  // a read: a lane is connected
+  const text = await scrape();
+  for (const name of ['sk_db_read_lanes', 'sk_db_read_lanes_connected', 'sk_db_read_lane_calls'])
+    assert.match(text, new RegExp(`^# TYPE ${name} gauge$`, 'm'));
+  const s = samples(text);
+  assert.ok(s.get('sk_db_read_lanes') >= 1, 'the test shim runs with its default of at least one lane');
+  // Lanes connect when first used, and the first lane with room is used first.
+  assert.ok(s.get('sk_db_read_lanes_connected') >= 1, 'the lane that carried the read is connected');
+  assert.equal(s.get('sk_db_read_lane_calls'), 0, 'nothing is in flight between requests');
+});
