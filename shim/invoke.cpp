@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
 
 #include "config.hpp"
 #include "log.hpp"
@@ -34,12 +35,13 @@ Response internal(const std::string& request_id) {
                  "An internal error occurred. Quote the request_id when you contact support.", request_id);
 }
 
-bool connection_lost(const std::string& sqlstate) {
-  // Every error the server sends carries a SQLSTATE; none means libpq itself failed
-  // (socket closed, out of memory), which can leave PQstatus still CONNECTION_OK.
-  // 08: connection exception; 57P01-57P03: the server is shutting down or starting up.
-  return sqlstate.empty() || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
-         sqlstate == "57P03";
+bool connection_lost(const char* sqlstate) {
+  // Every error the server sends carries a SQLSTATE; none (null or empty) means libpq
+  // itself failed (socket closed, out of memory), which can leave PQstatus still
+  // CONNECTION_OK. 08: connection exception; 57P01-57P03: the server is shutting down or
+  // starting up.
+  std::string_view s = sqlstate ? sqlstate : "";
+  return s.empty() || s.rfind("08", 0) == 0 || s == "57P01" || s == "57P02" || s == "57P03";
 }
 
 // One execution of the sk.invoke statement, on whichever connection ran it.
