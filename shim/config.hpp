@@ -17,7 +17,7 @@ struct Config {
   unsigned request_timeout_ms = 30000;  // SK_REQUEST_TIMEOUT_MS: statement_timeout and pool wait
   double rate_limit = 1000;             // SK_RATE_LIMIT requests/s per API key; 0 disables
   size_t rate_limit_max_keys = 100000;  // SK_RATE_LIMIT_MAX_KEYS: bound on the bucket table
-  unsigned max_connections = 256;       // SK_MAX_CONNECTIONS: one thread each
+  unsigned max_connections = 256;       // SK_MAX_CONNECTIONS: open HTTP connections
   unsigned idle_timeout_s = 60;         // SK_IDLE_TIMEOUT_S: idle keep-alive connections
   unsigned shutdown_grace_ms = 10000;   // SK_SHUTDOWN_GRACE_MS: in-flight requests on SIGTERM
   size_t max_body_bytes = 1048576;      // 1 MiB, DESIGN.md section 4 "Limits"

@@ -2,10 +2,14 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -21,15 +25,16 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "rate_limit.hpp"
+#include "read_lanes.hpp"
 
 namespace sk::shim {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Room for the 256 KiB thread stacks: handlers only hold small frames, and libpq's
-// connect (getaddrinfo, TLS handshake) is the deepest thing they call.
-constexpr size_t kThreadStackBytes = 256 * 1024;
+// Set on sk-http: an answer given there needs no wake-up, only one more MHD_run().
+thread_local bool t_on_http_thread = false;
+thread_local bool t_resumed = false;
 
 // How far past the body limit an upload is read (and dropped) to deliver its 413.
 constexpr size_t kMaxDrainFactor = 2;
@@ -47,6 +52,9 @@ struct Exchange {
   bool in_flight = false;
   std::optional<RateDecision> rate;
   std::optional<Response> refusal;  // decided from the headers, sent once the body is in
+  bool dispatched = false;          // the handler has it; the connection is suspended
+  std::atomic<bool> answered{false};
+  std::optional<Response> answer;   // the handler's, set before the connection resumes
   std::string body;
   bool has_body = false;
   bool too_large = false;
@@ -75,10 +83,10 @@ void split_target(std::string_view uri, Exchange& x) {
   if (q != std::string_view::npos && q + 1 < uri.size()) x.query = std::string(uri.substr(q + 1));
 }
 
-std::optional<std::string> header_value(MHD_Connection* c, const char* name) {
-  const char* v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
-  if (!v) return std::nullopt;
-  return std::string(v);
+MHD_Result collect_header(void* cls, MHD_ValueKind, const char* name, const char* value) {
+  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(cls);
+  headers->emplace_back(name ? name : "", value ? value : "");
+  return MHD_YES;
 }
 
 std::string allow_list(const std::vector<std::string>& methods) {
@@ -94,8 +102,7 @@ struct HttpServer::Impl {
     try {
       auto x = std::make_unique<Exchange>();
       split_target(uri ? uri : "/", *x);
-      // One generator per connection thread: a shared one needed a lock that every
-      // request contended for. Request ids need not sort across threads.
+      // Only sk-http names requests; thread_local keeps the generator lock-free.
       thread_local sk::ulid::Generator ids;
       x->request_id = ids.next_id("req");
       return x.release();
@@ -187,22 +194,45 @@ struct HttpServer::Impl {
     if (x.responded) return MHD_YES;
     if (x.too_large) return too_large(self, c, x);
     if (x.refusal) return send(self, c, x, *x.refusal);
+    if (x.answer) {  // called again after the resume
+      MHD_Result ok = send(self, c, x, *x.answer);
+      x.answer.reset();
+      return ok;
+    }
+    if (x.dispatched) return MHD_YES;
+    return dispatch(self, c, x);
+  }
+
+  // The connection is suspended before the handler runs, since the answer may come from
+  // another thread before the handler has even returned. The answer resumes it, and MHD
+  // then calls the access handler once more, which sends it.
+  static MHD_Result dispatch(HttpServer& self, MHD_Connection* c, Exchange& x) {
     Request req;
     req.method = x.method;
     req.path = x.path;
     req.query = x.query;
     if (x.has_body) req.body = std::move(x.body);
     req.request_id = x.request_id;
-    req.header = [c](const char* name) { return header_value(c, name); };
-    Response r;
+    req.received = x.start;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, &collect_header, &req.headers);
+    Respond respond = [c, xp = &x, sp = &self](Response r) {
+      if (xp->answered.exchange(true)) return;  // a second answer would be a bug; MHD must not see it
+      xp->answer = std::move(r);
+      MHD_resume_connection(c);
+      // MHD signals its own loop only when it runs the loop itself.
+      if (t_on_http_thread) t_resumed = true;
+      else sp->wake();
+    };
+    x.dispatched = true;
+    MHD_suspend_connection(c);
     try {
-      r = x.route->handler(req, self.services_);
+      x.route->handler(std::move(req), self.services_, respond);
     } catch (const std::exception& e) {
+      // Handlers throw only before they hand the request on, so nothing else answers it.
       log_event("error", "route handler failed", {{"request_id", x.request_id}, {"error", e.what()}});
-      r = problem(500, "internal_error", "An internal error occurred. Quote the request_id when you contact support.",
-                  x.request_id);
+      respond(internal_error(x.request_id));
     }
-    return send(self, c, x, r);
+    return MHD_YES;
   }
 
   // The body is over the limit: nothing more of it is kept.
@@ -338,15 +368,10 @@ void HttpServer::start() {
   bool v6 = ai->ai_family == AF_INET6;
   freeaddrinfo(ai);
 
-  // One thread per connection: a handler blocks in libpq for as long as the database
-  // takes, and only that client waits. With a single polling thread (or a small
-  // thread pool) one slow sk.invoke() would stall every other connection, /healthz
-  // included. Threads are cheap here because the stacks are small and the number of
-  // connections is capped; the pool, not the thread count, bounds database load.
-  // poll() is chosen automatically (epoll cannot serve thread-per-connection), and the
-  // inter-thread channel (ITC) is what makes MHD_quiesce_daemon possible.
-  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                   MHD_USE_ERROR_LOG;
+  // MHD without a thread of its own: sk-http runs its epoll set (see loop()). Handlers
+  // never block, so a slow sk.invoke() holds only its own client. Suspend and resume
+  // bring the inter-thread channel (ITC) that MHD_quiesce_daemon needs too.
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
   if (v6) flags |= MHD_USE_IPv6;
   daemon_ = MHD_start_daemon(
       flags, cfg.http_port, nullptr, nullptr, &Impl::on_request, this,
@@ -354,27 +379,79 @@ void HttpServer::start() {
       MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&addr),
       MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(cfg.max_connections),
       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(cfg.idle_timeout_s),
-      MHD_OPTION_THREAD_STACK_SIZE, kThreadStackBytes,
       MHD_OPTION_URI_LOG_CALLBACK, &Impl::on_uri, this,
       MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, this,
       MHD_OPTION_END);
   if (!daemon_)
     throw std::runtime_error("cannot listen on " + cfg.http_host + ":" + port +
                              " (address in use or not permitted)");
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  services_.read_lanes.drive([this] { wake(); });
+  loop_ = std::thread([this] { loop(); });
+  pthread_setname_np(loop_.native_handle(), "sk-http");
+}
+
+void HttpServer::wake() {
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+// sk-http: MHD's epoll set, the read lanes' sockets and the wake-up channel, in one poll.
+// A read's result and the connection waiting for it meet here without a thread switch.
+void HttpServer::loop() {
+  t_on_http_thread = true;
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
+  int mhd_fd = info ? info->epoll_fd : -1;
+  std::vector<pollfd> fds;
+  while (!stop_loop_) {
+    try {
+      loop_once(fds, mhd_fd);
+    } catch (const std::exception& e) {
+      // Everything below answers its own failures; this keeps the one thread alive.
+      log_event("error", "HTTP loop failed", {{"error", e.what()}});
+    }
+  }
+}
+
+void HttpServer::loop_once(std::vector<pollfd>& fds, int mhd_fd) {
+  fds.clear();
+  fds.push_back({wake_fd_, POLLIN, 0});
+  fds.push_back({mhd_fd, POLLIN, 0});
+  services_.read_lanes.add_poll_fds(fds);
+  // MHD's next deadline (idle connections), at most a second away.
+  MHD_UNSIGNED_LONG_LONG next = 1000;
+  int timeout = MHD_get_timeout(daemon_, &next) == MHD_YES ? static_cast<int>(std::min<MHD_UNSIGNED_LONG_LONG>(next, 1000)) : 1000;
+  if (poll(fds.data(), fds.size(), timeout) < 0) return;  // EINTR
+  if (fds[0].revents) {
+    uint64_t n;
+    (void)!read(wake_fd_, &n, sizeof n);
+    if (quiesce_requested_.exchange(false)) {
+      MHD_socket fd = MHD_quiesce_daemon(daemon_);
+      if (fd != MHD_INVALID_SOCKET) {
+        listen_fd_ = fd;
+        // A quiesced socket still completes handshakes into its backlog, leaving new
+        // clients hanging until exit. shutdown() makes the kernel refuse them now, so
+        // they fail over at once; the descriptor itself stays open as MHD requires.
+        ::shutdown(fd, SHUT_RDWR);
+      }
+      quiesced_ = true;
+    }
+  }
+  services_.read_lanes.on_polled(fds.data() + 2);  // answers reads: resumes connections
+  // MHD sends what was resumed before the run; an answer given during it (a handler
+  // that answers at once) needs one more.
+  do {
+    t_resumed = false;
+    MHD_run(daemon_);
+  } while (t_resumed);
 }
 
 void HttpServer::quiesce() {
   draining_ = true;
-  if (daemon_ && listen_fd_ < 0) {
-    MHD_socket fd = MHD_quiesce_daemon(daemon_);
-    if (fd != MHD_INVALID_SOCKET) {
-      listen_fd_ = fd;
-      // A quiesced socket still completes handshakes into its backlog, leaving new
-      // clients hanging until exit. shutdown() makes the kernel refuse them now, so
-      // they fail over at once; the descriptor itself stays open as MHD requires.
-      ::shutdown(fd, SHUT_RDWR);
-    }
-  }
+  if (!loop_.joinable() || quiesced_) return;
+  quiesce_requested_ = true;
+  wake();
+  while (!quiesced_) std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 
 bool HttpServer::wait_idle(std::chrono::milliseconds timeout) const {
@@ -387,6 +464,15 @@ bool HttpServer::wait_idle(std::chrono::milliseconds timeout) const {
 }
 
 void HttpServer::stop() {
+  if (loop_.joinable()) {
+    stop_loop_ = true;
+    wake();
+    loop_.join();
+  }
+  if (wake_fd_ >= 0) {
+    ::close(wake_fd_);
+    wake_fd_ = -1;
+  }
   if (daemon_) {
     MHD_stop_daemon(daemon_);
     daemon_ = nullptr;

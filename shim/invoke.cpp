@@ -1,8 +1,11 @@
 #include "invoke.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "config.hpp"
@@ -10,6 +13,7 @@
 #include "pool.hpp"
 #include "read_lanes.hpp"
 #include "text.hpp"
+#include "workers.hpp"
 
 namespace sk::shim {
 namespace {
@@ -28,11 +32,6 @@ Response unavailable(const std::string& request_id) {
                        request_id);
   r.headers.emplace_back("Retry-After", "1");
   return r;
-}
-
-Response internal(const std::string& request_id) {
-  return problem(500, "internal_error",
-                 "An internal error occurred. Quote the request_id when you contact support.", request_id);
 }
 
 bool connection_lost(const char* sqlstate) {
@@ -59,10 +58,14 @@ void log_connect_failure(const Request& req, const std::string& error) {
   log_event("error", "database connection failed", {{"request_id", req.request_id}, {"error", error}});
 }
 
+// The wait for a connection counts from the request's arrival: time spent queued for a
+// worker is part of it.
 Attempt on_pool(const char* const* values, const Request& req, Services& s) {
   Attempt a;
   Pool::Failure failure = Pool::Failure::none;
-  Pool::Lease lease = s.pool.acquire(std::chrono::milliseconds(s.config.request_timeout_ms), &failure, &a.error);
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - req.received);
+  auto wait = std::max(std::chrono::milliseconds(0), std::chrono::milliseconds(s.config.request_timeout_ms) - waited);
+  Pool::Lease lease = s.pool.acquire(wait, &failure, &a.error);
   if (!lease) {
     if (failure == Pool::Failure::connect) log_connect_failure(req, a.error);
     else log_event("warn", "no database connection free within the request timeout", {{"request_id", req.request_id}});
@@ -78,26 +81,6 @@ Attempt on_pool(const char* const* values, const Request& req, Services& s) {
   return a;
 }
 
-// Reads share the pipelined read lanes; when every lane is full or stalled, a pooled
-// connection of their own.
-Attempt on_read_lane(const char* const* values, const Request& req, Services& s) {
-  ReadLanes::Call call;
-  call.statement = kStatement;
-  call.n_params = 7;
-  call.values = values;
-  if (!s.read_lanes.run(call)) return on_pool(values, req, s);
-  Attempt a;
-  a.result.reset(call.result);
-  a.error = call.error;
-  if (call.connect_failed) {
-    log_connect_failure(req, a.error);
-    a.no_connection = true;
-  } else if (!a.succeeded()) {
-    a.lost = call.lost || connection_lost(a.sqlstate());
-  }
-  return a;
-}
-
 Response answer(const Attempt& a, const Request& req, bool may_retry, bool* retry) {
   if (a.no_connection) return unavailable(req.request_id);
   if (a.succeeded()) {
@@ -105,13 +88,13 @@ Response answer(const Attempt& a, const Request& req, bool may_retry, bool* retr
     if (PQntuples(r) != 1 || PQnfields(r) != 4 || PQgetisnull(r, 0, 0)) {
       log_event("error", "sk.invoke returned an unexpected result",
                 {{"request_id", req.request_id}, {"rows", PQntuples(r)}});
-      return internal(req.request_id);
+      return internal_error(req.request_id);
     }
     Response out;
     out.status = std::atoi(PQgetvalue(r, 0, 0));
     if (out.status < 100 || out.status > 599) {
       log_event("error", "sk.invoke returned an invalid status", {{"request_id", req.request_id}, {"status", out.status}});
-      return internal(req.request_id);
+      return internal_error(req.request_id);
     }
     if (!PQgetisnull(r, 0, 1)) out.content_type = PQgetvalue(r, 0, 1);
     if (!PQgetisnull(r, 0, 2)) out.body.assign(PQgetvalue(r, 0, 2), static_cast<size_t>(PQgetlength(r, 0, 2)));
@@ -137,15 +120,108 @@ Response answer(const Attempt& a, const Request& req, bool may_retry, bool* retr
                    req.request_id);
   }
   log_event("error", "sk.invoke failed", fields);
-  return internal(req.request_id);
+  return internal_error(req.request_id);
 }
 
-Response invoke_once(const Request& req, const std::optional<std::string>& authorization,
-                     const std::optional<std::string>& idempotency_key, Services& s, bool may_retry, bool* retry) {
-  const char* values[7] = {req.method.c_str(), req.path.c_str(), param(req.query),          param(authorization),
-                           param(idempotency_key), req.request_id.c_str(), param(req.body)};
-  bool read = req.method == "GET" || req.method == "HEAD";
-  return answer(read ? on_read_lane(values, req, s) : on_pool(values, req, s), req, may_retry, retry);
+// One request's sk.invoke() call. It owns the texts its parameters point into, and
+// travels from the HTTP thread to a read lane or a worker, which answers it.
+struct Invocation final : ReadLanes::Call {
+  Invocation(Request&& r, Services& s, Respond respond)
+      : req(std::move(r)), services(s), respond(std::move(respond)) {
+    authorization = req.header("Authorization");
+    idempotency_key = req.header("Idempotency-Key");
+    params[0] = req.method.c_str();
+    params[1] = req.path.c_str();
+    params[2] = param(req.query);
+    params[3] = param(authorization);
+    params[4] = param(idempotency_key);
+    params[5] = req.request_id.c_str();
+    params[6] = param(req.body);
+    statement = kStatement;
+    n_params = 7;
+    values = params;
+  }
+
+  // The read lane's outcome: on the HTTP thread, or on the lanes' connector when no
+  // connection could be opened.
+  void done() override;
+
+  Request req;
+  std::optional<std::string> authorization;
+  std::optional<std::string> idempotency_key;
+  const char* params[7];
+  Services& services;
+  Respond respond;
+};
+
+// Runs on a worker: on a pooled connection, and once more on a fresh one if it was lost.
+// A pooled connection can be stale after PostgreSQL restarted. Running again is safe for
+// every request: reads have no effect, and every mutation carries an Idempotency-Key,
+// so a second run replays.
+void on_worker(std::unique_ptr<Invocation> owned, bool may_retry) {
+  std::shared_ptr<Invocation> inv(std::move(owned));  // a Workers::Task is copyable
+  Workers& workers = inv->services.workers;
+  workers.post([inv, may_retry] {
+    Response out;
+    try {
+      for (bool first = true;; first = false) {
+        bool retry = false;
+        out = answer(on_pool(inv->values, inv->req, inv->services), inv->req, may_retry && first, &retry);
+        if (!retry) break;
+      }
+    } catch (const std::exception& e) {
+      log_event("error", "sk.invoke failed", {{"request_id", inv->req.request_id}, {"error", e.what()}});
+      out = internal_error(inv->req.request_id);
+    }
+    inv->respond(std::move(out));
+  });
+}
+
+// Texts PostgreSQL would refuse are answered here, before a database call.
+std::optional<Response> invalid_text(const Invocation& inv) {
+  const Request& req = inv.req;
+  // Such a body cannot be JSON (RFC 8259 requires UTF-8 and escaped control
+  // characters), so it gets the code the extension uses for any unparsable body.
+  if (req.body && !valid_text(*req.body))
+    return problem(400, "body_invalid_json", "The request body is not valid JSON: it must be UTF-8 text.",
+                   req.request_id);
+  if (!valid_text(req.path))
+    return problem(400, "invalid_encoding", "The request path must be UTF-8 text without NUL characters.",
+                   req.request_id);
+  const std::pair<const char*, const std::optional<std::string>*> texts[] = {
+      {"The query string", &req.query},
+      {"The Authorization header", &inv.authorization},
+      {"The Idempotency-Key header", &inv.idempotency_key}};
+  for (const auto& [what, value] : texts)
+    if (*value && !valid_text(**value))
+      return problem(400, "invalid_encoding", std::string(what) + " must be UTF-8 text without NUL characters.",
+                     req.request_id);
+  return std::nullopt;
+}
+
+void Invocation::done() {
+  std::unique_ptr<Invocation> self(this);
+  Response out;
+  bool retry = false;
+  try {
+    Attempt a;
+    a.result.reset(result);
+    result = nullptr;
+    a.error = error;
+    if (connect_failed) {
+      log_connect_failure(req, a.error);
+      a.no_connection = true;
+    } else if (!a.succeeded()) {
+      a.lost = lost || connection_lost(a.sqlstate());
+    }
+    out = answer(a, req, /*may_retry=*/true, &retry);
+  } catch (const std::exception& e) {
+    log_event("error", "sk.invoke failed", {{"request_id", req.request_id}, {"error", e.what()}});
+    out = internal_error(req.request_id);
+    retry = false;
+  }
+  if (retry) on_worker(std::move(self), /*may_retry=*/false);
+  else respond(std::move(out));
 }
 
 }  // namespace
@@ -158,35 +234,16 @@ bool prepare_invoke(PGconn* conn, std::string* error) {
   return false;
 }
 
-Response invoke(const Request& req, Services& s) {
-  std::optional<std::string> authorization = req.header("Authorization");
-  std::optional<std::string> idempotency_key = req.header("Idempotency-Key");
-  // Such a body cannot be JSON (RFC 8259 requires UTF-8 and escaped control
-  // characters), so it gets the code the extension uses for any unparsable body.
-  if (req.body && !valid_text(*req.body))
-    return problem(400, "body_invalid_json", "The request body is not valid JSON: it must be UTF-8 text.",
-                   req.request_id);
-  const std::pair<const char*, const std::optional<std::string>*> texts[] = {
-      {"The query string", &req.query},
-      {"The Authorization header", &authorization},
-      {"The Idempotency-Key header", &idempotency_key}};
-  if (!valid_text(req.path))
-    return problem(400, "invalid_encoding", "The request path must be UTF-8 text without NUL characters.",
-                   req.request_id);
-  for (const auto& [what, value] : texts)
-    if (*value && !valid_text(**value))
-      return problem(400, "invalid_encoding", std::string(what) + " must be UTF-8 text without NUL characters.",
-                     req.request_id);
-
-  // A pooled connection can be stale after PostgreSQL restarted: then the request runs
-  // once more on a fresh connection. That is safe for every request: reads have no
-  // effect, and every mutation carries an Idempotency-Key, so a second run replays.
-  for (int attempt = 0;; ++attempt) {
-    bool retry = false;
-    Response out = invoke_once(req, authorization, idempotency_key, s, attempt == 0, &retry);
-    if (!retry) return out;
+void invoke(Request&& req, Services& s, Respond respond) {
+  auto inv = std::make_unique<Invocation>(std::move(req), s, std::move(respond));
+  if (auto refusal = invalid_text(*inv)) return inv->respond(std::move(*refusal));
+  if (inv->req.method == "GET" || inv->req.method == "HEAD") {
+    // Once submitted, the call is done()'s to delete, maybe before submit() returns.
+    Invocation* call = inv.release();
+    if (s.read_lanes.submit(*call)) return;
+    inv.reset(call);
   }
+  on_worker(std::move(inv), /*may_retry=*/true);
 }
-
 
 }  // namespace sk::shim

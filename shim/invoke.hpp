@@ -14,7 +14,8 @@ namespace sk::shim {
 bool prepare_invoke(PGconn* conn, std::string* error);
 
 // Forwards the request and maps database failures to problem responses; never
-// returns SQL or server error text to the client.
-Response invoke(const Request& req, Services& services);
+// returns SQL or server error text to the client. Reads go on a read lane, and
+// everything else (writes, reads no lane takes, the one retry) to a worker.
+void invoke(Request&& req, Services& services, Respond respond);
 
 }  // namespace sk::shim

@@ -26,7 +26,7 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
 namespace {
 
 // A single fwrite per line: stdio locks the stream for the call, so lines written by
-// concurrent connection threads never interleave. Invalid UTF-8 from a client (a path,
+// concurrent threads never interleave. Invalid UTF-8 from a client (a path,
 // say) is replaced rather than allowed to throw and lose the line.
 void emit(std::FILE* f, const ordered_json& j) {
   std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -14,13 +14,14 @@
 #include "pool.hpp"
 #include "rate_limit.hpp"
 #include "read_lanes.hpp"
+#include "workers.hpp"
 
 using namespace sk::shim;
 
 namespace {
 
 // Signals are taken synchronously by the main thread (sigwait), so no handler runs in
-// a random connection thread and shutdown code may lock, log and allocate freely.
+// a random worker thread and shutdown code may lock, log and allocate freely.
 sigset_t block_shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -34,9 +35,9 @@ sigset_t block_shutdown_signals() {
 }  // namespace
 
 int main() {
-  // glibc gives each new thread its own malloc arena; with a thread per connection
-  // that multiplies retained heap by the connection count. A few arenas suffice for a
-  // process that spends its time waiting on PostgreSQL.
+  // glibc gives each new thread its own malloc arena, multiplying retained heap by the
+  // number of workers. A few arenas suffice for a process that spends its time waiting
+  // on PostgreSQL.
   mallopt(M_ARENA_MAX, 2);
   sigset_t signals = block_shutdown_signals();
   LogFlusher access_log_flusher;  // after the signal mask: its thread inherits it
@@ -51,11 +52,14 @@ int main() {
 
   try {
     Pool pool(cfg.database_url, cfg.pool_size, cfg.request_timeout_ms, prepare_invoke);
+    // As many workers as pooled connections: what blocks is mostly waiting for one.
+    Workers workers(cfg.pool_size);
+    Workers ops(2, "sk-ops");
     ReadLanes read_lanes(pool, cfg.read_lanes, cfg.read_lane_depth);
     Metrics metrics;
     RateLimiter limiter(cfg.rate_limit, cfg.rate_limit_max_keys);
     HttpServer* server_ptr = nullptr;
-    Services services{cfg, pool, read_lanes, metrics, limiter,
+    Services services{cfg, pool, read_lanes, workers, ops, metrics, limiter,
                       [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; },
                       [&server_ptr] { return server_ptr && server_ptr->draining(); }};
     HttpServer server(services, default_routes());
@@ -79,8 +83,12 @@ int main() {
       read_lanes.cancel_in_flight();
       server.wait_idle(std::chrono::milliseconds(2000));
     }
-    server.stop();
+    // Every suspended connection is answered before MHD stops (it may not stop with one):
+    // the lanes and workers finish what they hold, and later requests run inline.
     read_lanes.stop();
+    workers.stop();
+    ops.stop();
+    server.stop();
     pool.close();
     log_event("info", "stopped");
     return 0;

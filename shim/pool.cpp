@@ -35,7 +35,7 @@ Pool::Pool(const std::string& conninfo, unsigned size, unsigned statement_timeou
   values_.push_back(options);
   keywords_.push_back("application_name");
   values_.push_back(application_name.empty() ? "sk-shim" : application_name);
-  // Without a bound, an unreachable host would hold a connection thread for minutes.
+  // Without a bound, an unreachable host would hold a worker for minutes.
   keywords_.push_back("connect_timeout");
   values_.push_back(connect_timeout.empty() ? "5" : connect_timeout);
 

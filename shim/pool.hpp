@@ -1,4 +1,4 @@
-// A fixed-size pool of libpq connections shared by the connection threads.
+// A fixed-size pool of libpq connections shared by the worker threads.
 // Connections are opened lazily and replaced after failures, so the shim starts
 // before PostgreSQL does and survives PostgreSQL restarts.
 #pragma once

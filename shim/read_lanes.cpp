@@ -1,12 +1,5 @@
 #include "read_lanes.hpp"
 
-#include <linux/futex.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <deque>
 #include <thread>
 
@@ -16,47 +9,32 @@ namespace sk::shim {
 
 using Clock = std::chrono::steady_clock;
 
-// A bare futex rather than a condition variable: the waiter may return, and destroy its
-// Call, the moment it sees `done`, so the waker must not touch a mutex or condition
-// variable after setting it, and notifying under a lock would wake the waiter only to
-// block it on that lock. A wake-up sent to an address already reused is harmless: every
-// waiter checks its word again.
-static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "futex word");
-
-void ReadLanes::complete(Call* c) {
-  c->done.store(1, std::memory_order_release);
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&c->done), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-}
-
-void ReadLanes::wait_for(Call& c) {
-  while (c.done.load(std::memory_order_acquire) == 0)
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&c.done), FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
-}
-
-// One connection in pipeline mode. A submitting thread sends its own call under the
-// lane's lock, so a call costs the lane thread no wake-up; the lane thread connects,
-// reads results and completes calls in the order they were sent.
+// One connection in pipeline mode. The submitting thread sends its call under the lane's
+// lock; the driving thread reads results and completes calls in the order they were
+// sent; the connector thread opens the connection (blocking) and sends what queued
+// meanwhile.
 class ReadLanes::Lane {
  public:
-  explicit Lane(Pool& connector) : connector_(connector) {
-    thread_ = std::thread([this] { loop(); });
-    pthread_setname_np(thread_.native_handle(), "sk-read-lane");
-  }
+  Lane(Pool& connector, Workers& connect_thread) : connector_(connector), connect_thread_(connect_thread) {}
 
   ~Lane() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    wake();
-    thread_.join();
-    close(wake_fd_);
+    std::vector<Call*> done;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (conn_) drop_connection("the shim is stopping", done);
+    finish(done);
+  }
+
+  void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
+
+  void stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
   }
 
   // Sends (or, while connecting, queues) `c` if the lane has room and is not stalled.
   bool offer(Call* c, unsigned depth, Clock::time_point now) {
     std::vector<Call*> failed;
-    bool wake_thread = false;
+    bool connect_now = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_ || in_flight_.size() + queued_.size() >= depth) return false;
@@ -64,15 +42,15 @@ class ReadLanes::Lane {
       c->sent_at = now;
       if (!conn_) {
         queued_.push_back(c);
-        wake_thread = true;
+        connect_now = !connecting_;
+        connecting_ = true;
       } else if (!send(c)) {
         failed.push_back(c);
-        wake_thread = true;  // to notice the broken connection
-      } else if (!flush() || want_write_) {
-        wake_thread = true;
+      } else {
+        flush();
       }
     }
-    if (wake_thread) wake();
+    if (connect_now) connect_thread_.post([this] { connect(); });
     finish(failed);
     return true;
   }
@@ -94,14 +72,28 @@ class ReadLanes::Lane {
     PQcancel(cancel_, err, sizeof err);
   }
 
- private:
-  void wake() {
-    uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof one);
+  // Readable also while idle: that is how a connection the server closed is noticed.
+  pollfd poll_fd() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!conn_) return {-1, 0, 0};
+    return {PQsocket(conn_), static_cast<short>(POLLIN | (want_write_ ? POLLOUT : 0)), 0};
   }
 
+  void on_polled(const pollfd& p) {
+    if (p.fd < 0 || !p.revents) return;
+    std::vector<Call*> done;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!conn_ || PQsocket(conn_) != p.fd) return;
+      if ((want_write_ && !flush()) || !PQconsumeInput(conn_)) drop_connection(PQerrorMessage(conn_), done);
+      else drain(done);
+    }
+    finish(done);
+  }
+
+ private:
   static void finish(std::vector<Call*>& calls) {
-    for (Call* c : calls) complete(c);
+    for (Call* c : calls) c->done();
     calls.clear();
   }
 
@@ -161,101 +153,84 @@ class ReadLanes::Lane {
     if (stale) drop_connection("the prepared statement is stale", done);
   }
 
-  // The rest takes mu_ itself.
-
-  void connect(std::vector<Call*>& done) {
+  // On the connector thread.
+  void connect() {
+    std::vector<Call*> done;
     std::string error;
-    PGconn* c = connector_.open(&error);  // slow, so unlocked
+    PGconn* c = connector_.open(&error);
     if (c && (!PQenterPipelineMode(c) || PQsetnonblocking(c, 1) != 0)) {
       error = PQerrorMessage(c);
       PQfinish(c);
       c = nullptr;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!c) {
-      for (Call* q : queued_) {
-        q->connect_failed = true;
-        q->error = error;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      connecting_ = false;
+      if (!c) {
+        for (Call* q : queued_) {
+          q->connect_failed = true;
+          q->error = error;
+        }
+        done.insert(done.end(), queued_.begin(), queued_.end());
+        queued_.clear();
+      } else {
+        conn_ = c;
+        cancel_ = PQgetCancel(c);
+        for (Call* q : queued_)
+          if (!send(q)) done.push_back(q);
+        queued_.clear();
+        if (!flush()) drop_connection(PQerrorMessage(conn_), done);
       }
-      done.insert(done.end(), queued_.begin(), queued_.end());
-      queued_.clear();
-      return;
     }
-    conn_ = c;
-    cancel_ = PQgetCancel(c);
-    for (Call* q : queued_)
-      if (!send(q)) done.push_back(q);
-    queued_.clear();
-    if (!flush()) drop_connection(PQerrorMessage(conn_), done);
-  }
-
-  void loop() {
-    std::vector<Call*> done;
-    for (;;) {
-      pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {-1, 0, 0}};
-      bool need_connect;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (conn_ && PQstatus(conn_) == CONNECTION_BAD) drop_connection(PQerrorMessage(conn_), done);
-        if (stopping_ && queued_.empty() && in_flight_.empty()) break;
-        need_connect = !conn_ && !queued_.empty();
-        // Readable also while idle: that is how a connection the server closed is noticed.
-        if (conn_) fds[1] = {PQsocket(conn_), static_cast<short>(POLLIN | (want_write_ ? POLLOUT : 0)), 0};
-      }
-      finish(done);
-      if (need_connect) {
-        connect(done);
-        finish(done);
-        continue;
-      }
-      if (poll(fds, fds[1].fd >= 0 ? 2 : 1, -1) < 0) continue;  // EINTR
-      if (fds[0].revents) {
-        uint64_t n;
-        (void)!read(wake_fd_, &n, sizeof n);
-      }
-      if (fds[1].fd < 0 || !fds[1].revents) continue;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!conn_ || PQsocket(conn_) != fds[1].fd) continue;
-        if ((want_write_ && !flush()) || !PQconsumeInput(conn_)) drop_connection(PQerrorMessage(conn_), done);
-        else drain(done);
-      }
-      finish(done);
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (conn_) drop_connection("the shim is stopping", done);
+    if (wake_) wake_();  // the HTTP thread polls the new socket from now on
     finish(done);
   }
 
   Pool& connector_;
+  Workers& connect_thread_;
+  std::function<void()> wake_;  // set before the first call
   mutable std::mutex mu_;  // guards the members below and every libpq call on conn_
   PGconn* conn_ = nullptr;
   PGcancel* cancel_ = nullptr;
   bool want_write_ = false;     // PQflush left output behind: poll for POLLOUT
+  bool connecting_ = false;     // a worker is opening the connection
   std::deque<Call*> in_flight_; // sent, oldest first
   std::vector<Call*> queued_;   // waiting for a connection
   bool stopping_ = false;
-  int wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  std::thread thread_;
 };
 
 ReadLanes::ReadLanes(Pool& connector, unsigned lanes, unsigned depth) : depth_(depth) {
-  for (unsigned i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(connector));
+  for (unsigned i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(connector, connector_));
 }
 
-ReadLanes::~ReadLanes() { stop(); }
+void ReadLanes::drive(std::function<void()> wake) {
+  for (auto& lane : lanes_) lane->set_wake(wake);
+}
 
-void ReadLanes::stop() { lanes_.clear(); }
+void ReadLanes::add_poll_fds(std::vector<pollfd>& fds) const {
+  for (const auto& lane : lanes_) fds.push_back(lane->poll_fd());
+}
 
-bool ReadLanes::run(Call& call) {
+void ReadLanes::on_polled(const pollfd* fds) {
+  for (size_t i = 0; i < lanes_.size(); ++i) lanes_[i]->on_polled(fds[i]);
+}
+
+// main() stops the lanes while the HTTP thread still drives them, so nothing is in
+// flight here; a lane closing with calls would complete them as lost.
+ReadLanes::~ReadLanes() = default;
+
+void ReadLanes::stop() {
+  for (auto& lane : lanes_) lane->stop();
+  // The HTTP thread completes what is in flight (or the statement timeout ends it).
+  while (in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+bool ReadLanes::submit(Call& call) {
   // The first lane with room, not the emptiest: calls that share a lane share its
   // backend's wake-ups, which is the point of lanes.
   Clock::time_point now = Clock::now();
-  for (auto& lane : lanes_) {
-    if (!lane->offer(&call, depth_, now)) continue;
-    wait_for(call);
-    return true;
-  }
+  for (auto& lane : lanes_)
+    if (lane->offer(&call, depth_, now)) return true;
   return false;
 }
 

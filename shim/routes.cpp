@@ -2,8 +2,11 @@
 
 #include <libpq-fe.h>
 
+#include <strings.h>
+
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <memory>
 
 #include "config.hpp"
@@ -15,8 +18,15 @@
 #include "read_lanes.hpp"
 #include "problem.hpp"
 #include "rate_limit.hpp"
+#include "workers.hpp"
 
 namespace sk::shim {
+
+std::optional<std::string> Request::header(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (n.size() == name.size() && strncasecmp(n.data(), name.data(), n.size()) == 0) return v;
+  return std::nullopt;
+}
 
 Response problem(int status, std::string_view code, std::string_view detail, const std::string& request_id) {
   Response r;
@@ -26,7 +36,36 @@ Response problem(int status, std::string_view code, std::string_view detail, con
   return r;
 }
 
+Response internal_error(const std::string& request_id) {
+  return problem(500, "internal_error", "An internal error occurred. Quote the request_id when you contact support.",
+                 request_id);
+}
+
 namespace {
+
+using Answer = Response (*)(const Request&, Services&);
+
+// A handler that answers at once, on the HTTP thread.
+template <Answer answer>
+void now(Request&& req, Services& s, Respond respond) {
+  respond(answer(req, s));
+}
+
+// An operational handler that may wait (for a pooled connection, for the database): it
+// answers from a thread of its own, so a stalled API never stalls monitoring.
+template <Answer answer>
+void blocking(Request&& req, Services& s, Respond respond) {
+  s.ops.post([req = std::move(req), &s, respond = std::move(respond)] {
+    Response r;
+    try {
+      r = answer(req, s);
+    } catch (const std::exception& e) {
+      log_event("error", "route handler failed", {{"request_id", req.request_id}, {"error", e.what()}});
+      r = internal_error(req.request_id);
+    }
+    respond(std::move(r));
+  });
+}
 
 Response healthz(const Request&, Services&) {
   Response r;
@@ -106,6 +145,9 @@ Response metrics(const Request&, Services& s) {
       {"sk_db_read_lane_calls", "Reads sent on a read lane and not yet answered.",
        static_cast<double>(s.read_lanes.in_flight())},
       {"sk_http_requests_in_flight", "Requests currently being answered.", static_cast<double>(s.in_flight())},
+      {"sk_workers", "Threads for what blocks: writes, reads no lane takes, readiness.",
+       static_cast<double>(s.workers.size())},
+      {"sk_workers_queued", "Requests waiting for a worker thread.", static_cast<double>(s.workers.queued())},
       {"sk_rate_limit_tracked_keys", "API keys with a partly used rate-limit bucket.",
        static_cast<double>(s.limiter.tracked_keys())},
   });
@@ -121,13 +163,13 @@ std::vector<Route> default_routes() {
       // The whole REST API: one sk.invoke() call per request; routing, auth and
       // validation happen in the database. Method checks are the extension's too.
       {"/inventory/v1", true, {}, true, invoke},
-      {"/healthz", false, read_only, false, healthz},
-      {"/readyz", false, read_only, false, readyz},
-      {"/metrics", false, read_only, false, metrics},
+      {"/healthz", false, read_only, false, now<healthz>},
+      {"/readyz", false, read_only, false, blocking<readyz>},
+      {"/metrics", false, read_only, false, blocking<metrics>},
       // MCP (Streamable HTTP): JSON-RPC answered by the extension through the same
       // sk.invoke() call; the tools run the REST routes. No SSE stream: GET is 405.
       {"/mcp", false, {"POST"}, true, invoke},
-      {"/docs", false, read_only, false, docs},
+      {"/docs", false, read_only, false, now<docs>},
   };
 }
 

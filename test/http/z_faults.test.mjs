@@ -96,6 +96,41 @@ test('a request that outlives the timeout is cancelled with 503 and changes noth
   }
 });
 
+test('writes stuck behind a lock, more than there are workers, hold up no read, /healthz or /metrics', async () => {
+  const acct = createAccount('Stalled writes');
+  const { child, base } = await startShim();  // SK_POOL_SIZE=2: two workers
+  const [cmd, ...args] = process.env.SK_PSQL.split(' ');
+  try {
+    const item = await api(acct.test, 'POST', '/items', { body: { sku: 'WSTALL-1', name: 'x' }, idem: true, base });
+    assert.equal(item.status, 200, item.text);
+    const locker = spawn(cmd, [...args, '-c',
+      'BEGIN; LOCK TABLE sk.locations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;'], { stdio: 'ignore' });
+    const lockerDone = once(locker, 'exit');
+    await new Promise((r) => setTimeout(r, 300));
+    let writesAnswered = 0;
+    const writes = [1, 2, 3].map((i) =>
+      api(acct.test, 'POST', '/locations', { body: { code: `WSTALL-${i}`, name: 'x' }, idem: true, base })
+        .then((r) => { writesAnswered++; return r; }));
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) {
+      const stock = await api(acct.test, 'GET', `/items/${item.json.id}/stock`, { base });
+      assert.equal(stock.status, 200, stock.text);
+    }
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const metrics = await fetch(`${base}/metrics`);
+    assert.equal(metrics.status, 200);
+    const queued = Number((await metrics.text()).match(/^sk_workers_queued (\S+)$/m)[1]);
+    assert.equal(queued, 1, 'two writes hold the two workers; the third waits for one');
+    assert.ok(Date.now() - started < 2000, 'answered while the writes waited, not after the lock went away');
+    assert.equal(writesAnswered, 0, 'the writes were still waiting');
+    for (const w of await Promise.all(writes)) assert.equal(w.status, 200, w.text);
+    await lockerDone;
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 test('a read stuck behind a lock holds up no other read: its lane takes no new call, the pool answers them', async () => {
   const acct = createAccount('Stalled read');
   const { child, base } = await startShim({ SK_READ_LANES: '1' });

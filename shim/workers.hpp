@@ -1,0 +1,44 @@
+// Threads for the work that blocks: a write's sk.invoke() on a pooled connection (a
+// commit waits for its WAL flush), a read no read lane takes, /readyz and /metrics.
+// The HTTP thread never blocks; it hands such work here and the connection waits,
+// suspended, for the answer.
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sk::shim {
+
+class Workers {
+ public:
+  using Task = std::function<void()>;
+
+  explicit Workers(unsigned threads, const char* name = "sk-worker");
+  ~Workers();
+  Workers(const Workers&) = delete;
+  Workers& operator=(const Workers&) = delete;
+
+  // Runs `task` on a worker, first come first served. After stop() it runs on the
+  // caller's thread instead: a request still arriving during shutdown is answered.
+  void post(Task task);
+
+  size_t size() const { return size_; }
+  size_t queued() const;  // tasks waiting for a worker
+  // Runs every task already queued, then joins the threads.
+  void stop();
+
+ private:
+  void loop();
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  size_t size_ = 0;
+};
+
+}  // namespace sk::shim
