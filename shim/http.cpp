@@ -25,7 +25,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "rate_limit.hpp"
-#include "read_lanes.hpp"
+#include "lanes.hpp"
 
 namespace sk::shim {
 namespace {
@@ -387,6 +387,7 @@ void HttpServer::start() {
                              " (address in use or not permitted)");
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   services_.read_lanes.drive([this] { wake(); });
+  services_.write_lanes.drive([this] { wake(); });
   loop_ = std::thread([this] { loop(); });
   pthread_setname_np(loop_.native_handle(), "sk-http");
 }
@@ -417,10 +418,14 @@ void HttpServer::loop_once(std::vector<pollfd>& fds, int mhd_fd) {
   fds.clear();
   fds.push_back({wake_fd_, POLLIN, 0});
   fds.push_back({mhd_fd, POLLIN, 0});
-  services_.read_lanes.add_poll_fds(fds);
-  // MHD's next deadline (idle connections), at most a second away.
+  Lanes& reads = services_.read_lanes;
+  Lanes& writes = services_.write_lanes;
+  reads.add_poll_fds(fds);
+  writes.add_poll_fds(fds);
+  // MHD's next deadline (idle connections) or a queued write's, at most a second away.
   MHD_UNSIGNED_LONG_LONG next = 1000;
   int timeout = MHD_get_timeout(daemon_, &next) == MHD_YES ? static_cast<int>(std::min<MHD_UNSIGNED_LONG_LONG>(next, 1000)) : 1000;
+  if (int queued = writes.poll_timeout_ms(); queued >= 0) timeout = std::min(timeout, queued);
   if (poll(fds.data(), fds.size(), timeout) < 0) return;  // EINTR
   if (fds[0].revents) {
     uint64_t n;
@@ -437,7 +442,9 @@ void HttpServer::loop_once(std::vector<pollfd>& fds, int mhd_fd) {
       quiesced_ = true;
     }
   }
-  services_.read_lanes.on_polled(fds.data() + 2);  // answers reads: resumes connections
+  // Answers what the lanes completed: resumes connections.
+  reads.on_polled(fds.data() + 2);
+  writes.on_polled(fds.data() + 2 + reads.size());
   // MHD sends what was resumed before the run; an answer given during it (a handler
   // that answers at once) needs one more.
   do {

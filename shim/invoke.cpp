@@ -11,7 +11,7 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "pool.hpp"
-#include "read_lanes.hpp"
+#include "lanes.hpp"
 #include "text.hpp"
 #include "workers.hpp"
 
@@ -58,6 +58,10 @@ void log_connect_failure(const Request& req, const std::string& error) {
   log_event("error", "database connection failed", {{"request_id", req.request_id}, {"error", error}});
 }
 
+void log_no_connection(const Request& req) {
+  log_event("warn", "no database connection free within the request timeout", {{"request_id", req.request_id}});
+}
+
 // The wait for a connection counts from the request's arrival: time spent queued for a
 // worker is part of it.
 Attempt on_pool(const char* const* values, const Request& req, Services& s) {
@@ -68,7 +72,7 @@ Attempt on_pool(const char* const* values, const Request& req, Services& s) {
   Pool::Lease lease = s.pool.acquire(wait, &failure, &a.error);
   if (!lease) {
     if (failure == Pool::Failure::connect) log_connect_failure(req, a.error);
-    else log_event("warn", "no database connection free within the request timeout", {{"request_id", req.request_id}});
+    else log_no_connection(req);
     a.no_connection = true;
     return a;
   }
@@ -124,8 +128,8 @@ Response answer(const Attempt& a, const Request& req, bool may_retry, bool* retr
 }
 
 // One request's sk.invoke() call. It owns the texts its parameters point into, and
-// travels from the HTTP thread to a read lane or a worker, which answers it.
-struct Invocation final : ReadLanes::Call {
+// travels from the HTTP thread to a lane or a worker, which answers it.
+struct Invocation final : Lanes::Call {
   Invocation(Request&& r, Services& s, Respond respond)
       : req(std::move(r)), services(s), respond(std::move(respond)) {
     authorization = req.header("Authorization");
@@ -142,7 +146,7 @@ struct Invocation final : ReadLanes::Call {
     values = params;
   }
 
-  // The read lane's outcome: on the HTTP thread, or on the lanes' connector when no
+  // The lane's outcome: on the HTTP thread, or on the lanes' connector when no
   // connection could be opened.
   void done() override;
 
@@ -211,6 +215,9 @@ void Invocation::done() {
     if (connect_failed) {
       log_connect_failure(req, a.error);
       a.no_connection = true;
+    } else if (timed_out) {
+      log_no_connection(req);
+      a.no_connection = true;
     } else if (!a.succeeded()) {
       a.lost = lost || connection_lost(a.sqlstate());
     }
@@ -237,12 +244,11 @@ bool prepare_invoke(PGconn* conn, std::string* error) {
 void invoke(Request&& req, Services& s, Respond respond) {
   auto inv = std::make_unique<Invocation>(std::move(req), s, std::move(respond));
   if (auto refusal = invalid_text(*inv)) return inv->respond(std::move(*refusal));
-  if (inv->req.method == "GET" || inv->req.method == "HEAD") {
-    // Once submitted, the call is done()'s to delete, maybe before submit() returns.
-    Invocation* call = inv.release();
-    if (s.read_lanes.submit(*call)) return;
-    inv.reset(call);
-  }
+  bool read = inv->req.method == "GET" || inv->req.method == "HEAD";
+  // Once submitted, the call is done()'s to delete, maybe before submit() returns.
+  Invocation* call = inv.release();
+  if ((read ? s.read_lanes : s.write_lanes).submit(*call)) return;
+  inv.reset(call);
   on_worker(std::move(inv), /*may_retry=*/true);
 }
 

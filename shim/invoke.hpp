@@ -14,8 +14,9 @@ namespace sk::shim {
 bool prepare_invoke(PGconn* conn, std::string* error);
 
 // Forwards the request and maps database failures to problem responses; never
-// returns SQL or server error text to the client. Reads go on a read lane, and
-// everything else (writes, reads no lane takes, the one retry) to a worker.
+// returns SQL or server error text to the client. Reads go on a read lane, writes on a
+// write lane; a read no lane takes, a write while the lanes stop, and the one retry
+// after a lost connection run on a worker over the pool.
 void invoke(Request&& req, Services& services, Respond respond);
 
 }  // namespace sk::shim

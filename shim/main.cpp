@@ -13,7 +13,7 @@
 #include "metrics.hpp"
 #include "pool.hpp"
 #include "rate_limit.hpp"
-#include "read_lanes.hpp"
+#include "lanes.hpp"
 #include "workers.hpp"
 
 using namespace sk::shim;
@@ -55,11 +55,13 @@ int main() {
     // As many workers as pooled connections: what blocks is mostly waiting for one.
     Workers workers(cfg.pool_size);
     Workers ops(2, "sk-ops");
-    ReadLanes read_lanes(pool, cfg.read_lanes, cfg.read_lane_depth);
+    Lanes read_lanes(pool, cfg.read_lanes, cfg.read_lane_depth, Lanes::WhenFull::decline);
+    Lanes write_lanes(pool, cfg.pool_size, 1, Lanes::WhenFull::queue,
+                      std::chrono::milliseconds(cfg.request_timeout_ms));
     Metrics metrics;
     RateLimiter limiter(cfg.rate_limit, cfg.rate_limit_max_keys);
     HttpServer* server_ptr = nullptr;
-    Services services{cfg, pool, read_lanes, workers, ops, metrics, limiter,
+    Services services{cfg, pool, read_lanes, write_lanes, workers, ops, metrics, limiter,
                       [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; },
                       [&server_ptr] { return server_ptr && server_ptr->draining(); }};
     HttpServer server(services, default_routes());
@@ -81,11 +83,13 @@ int main() {
       log_event("warn", "grace period over, cancelling in-flight requests", {{"in_flight", server.in_flight()}});
       pool.cancel_in_use();
       read_lanes.cancel_in_flight();
+      write_lanes.cancel_in_flight();
       server.wait_idle(std::chrono::milliseconds(2000));
     }
     // Every suspended connection is answered before MHD stops (it may not stop with one):
     // the lanes and workers finish what they hold, and later requests run inline.
     read_lanes.stop();
+    write_lanes.stop();
     workers.stop();
     ops.stop();
     server.stop();

@@ -15,7 +15,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "pool.hpp"
-#include "read_lanes.hpp"
+#include "lanes.hpp"
 #include "problem.hpp"
 #include "rate_limit.hpp"
 #include "workers.hpp"
@@ -144,8 +144,13 @@ Response metrics(const Request&, Services& s) {
       {"sk_db_read_lanes_connected", "Read lanes currently connected.", static_cast<double>(s.read_lanes.connected())},
       {"sk_db_read_lane_calls", "Reads sent on a read lane and not yet answered.",
        static_cast<double>(s.read_lanes.in_flight())},
+      {"sk_db_write_lanes", "Connections that carry writes, one at a time.", static_cast<double>(s.write_lanes.size())},
+      {"sk_db_write_lanes_connected", "Write lanes currently connected.", static_cast<double>(s.write_lanes.connected())},
+      {"sk_db_write_calls", "Writes sent on a write lane or waiting for one, not yet answered.",
+       static_cast<double>(s.write_lanes.in_flight())},
+      {"sk_db_writes_queued", "Writes waiting for a free write lane.", static_cast<double>(s.write_lanes.queued())},
       {"sk_http_requests_in_flight", "Requests currently being answered.", static_cast<double>(s.in_flight())},
-      {"sk_workers", "Threads for what blocks: writes, reads no lane takes, readiness.",
+      {"sk_workers", "Threads for API calls on the pool: reads no lane takes, retries.",
        static_cast<double>(s.workers.size())},
       {"sk_workers_queued", "Requests waiting for a worker thread.", static_cast<double>(s.workers.queued())},
       {"sk_rate_limit_tracked_keys", "API keys with a partly used rate-limit bucket.",

@@ -18,7 +18,7 @@ namespace sk::shim {
 
 struct Config;
 class Pool;
-class ReadLanes;
+class Lanes;
 class Metrics;
 class RateLimiter;
 class Workers;
@@ -26,9 +26,10 @@ class Workers;
 // What a route handler may use. Owned by main(); outlives the HTTP server.
 struct Services {
   const Config& config;
-  Pool& pool;              // writes, and reads no read lane takes
-  ReadLanes& read_lanes;   // reads (GET, HEAD)
-  Workers& workers;        // API calls that block: writes, reads no lane takes
+  Pool& pool;              // reads no read lane takes, retries, readiness
+  Lanes& read_lanes;       // reads (GET, HEAD)
+  Lanes& write_lanes;      // everything else
+  Workers& workers;        // API calls that block: on the pool
   Workers& ops;            // /readyz and /metrics, never queued behind API calls
   Metrics& metrics;
   RateLimiter& limiter;

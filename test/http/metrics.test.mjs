@@ -90,13 +90,19 @@ test('the read lanes are exposed: how many, how many connected, reads in flight'
   assert.equal(s.get('sk_db_read_lane_calls'), 0, 'nothing is in flight between requests');
 });
 
-test('the worker threads are exposed: how many, and requests waiting for one', async () => {
-  const acct = createAccount('Worker metrics');
-  const post = await api(acct.test, 'POST', '/items', { body: { sku: 'WORKER-1', name: 'w' }, idem: true });  // a write: a worker
+test('the write lanes and the workers are exposed: how many, connected, in flight, queued', async () => {
+  const acct = createAccount('Write lane metrics');
+  const post = await api(acct.test, 'POST', '/items', { body: { sku: 'WLANE-1', name: 'w' }, idem: true });
   assert.equal(post.status, 200);
   const text = await scrape();
-  for (const name of ['sk_workers', 'sk_workers_queued']) assert.match(text, new RegExp(`^# TYPE ${name} gauge$`, 'm'));
+  for (const name of ['sk_db_write_lanes', 'sk_db_write_lanes_connected', 'sk_db_write_calls', 'sk_db_writes_queued',
+                      'sk_workers', 'sk_workers_queued'])
+    assert.match(text, new RegExp(`^# TYPE ${name} gauge$`, 'm'));
   const s = samples(text);
+  assert.ok(s.get('sk_db_write_lanes') >= 8, 'one write lane per pooled connection (at least 8)');
+  assert.ok(s.get('sk_db_write_lanes_connected') >= 1, 'the lane that carried the write is connected');
+  assert.equal(s.get('sk_db_write_calls'), 0, 'nothing is in flight between requests');
+  assert.equal(s.get('sk_db_writes_queued'), 0);
   assert.ok(s.get('sk_workers') >= 8, 'as many workers as pooled connections (at least 8)');
-  assert.equal(s.get('sk_workers_queued'), 0, 'nothing waits between requests');
+  assert.equal(s.get('sk_workers_queued'), 0);
 });

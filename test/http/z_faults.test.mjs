@@ -96,9 +96,9 @@ test('a request that outlives the timeout is cancelled with 503 and changes noth
   }
 });
 
-test('writes stuck behind a lock, more than there are workers, hold up no read, /healthz or /metrics', async () => {
+test('writes stuck behind a lock, more than there are write lanes, hold up no read, /healthz or /metrics', async () => {
   const acct = createAccount('Stalled writes');
-  const { child, base } = await startShim();  // SK_POOL_SIZE=2: two workers
+  const { child, base } = await startShim();  // SK_POOL_SIZE=2: two write lanes
   const [cmd, ...args] = process.env.SK_PSQL.split(' ');
   try {
     const item = await api(acct.test, 'POST', '/items', { body: { sku: 'WSTALL-1', name: 'x' }, idem: true, base });
@@ -120,13 +120,47 @@ test('writes stuck behind a lock, more than there are workers, hold up no read, 
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     const metrics = await fetch(`${base}/metrics`);
     assert.equal(metrics.status, 200);
-    const queued = Number((await metrics.text()).match(/^sk_workers_queued (\S+)$/m)[1]);
-    assert.equal(queued, 1, 'two writes hold the two workers; the third waits for one');
+    const queued = Number((await metrics.text()).match(/^sk_db_writes_queued (\S+)$/m)[1]);
+    assert.equal(queued, 1, 'two writes hold the two write lanes; the third waits for one');
     assert.ok(Date.now() - started < 2000, 'answered while the writes waited, not after the lock went away');
     assert.equal(writesAnswered, 0, 'the writes were still waiting');
     for (const w of await Promise.all(writes)) assert.equal(w.status, 200, w.text);
     await lockerDone;
   } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('a write queued for a busy write lane past the request timeout is a 503 and never runs', async () => {
+  const acct = createAccount('Queued write');
+  const { child, base } = await startShim({
+    SK_POOL_SIZE: '1', SK_REQUEST_TIMEOUT_MS: '1000', SK_READ_LANES: '0',
+    SK_DATABASE_URL: `${process.env.SK_DATABASE_URL} application_name=sk-shim-queue-test`,
+  });
+  let frozen = null;
+  try {
+    const first = await api(acct.test, 'POST', '/locations', { body: { code: 'WQ-0', name: 'x' }, idem: true, base });
+    assert.equal(first.status, 200, first.text);
+    // The one write lane's backend, frozen: its statement timeout cannot fire, so the lane
+    // stays busy for as long as the test wants.
+    frozen = Number(psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'sk-shim-queue-test'"));
+    assert.ok(frozen > 0);
+    process.kill(frozen, 'SIGSTOP');
+    const busy = api(acct.test, 'POST', '/locations', { body: { code: 'WQ-A', name: 'x' }, idem: true, base });
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const queued = await api(acct.test, 'POST', '/locations', { body: { code: 'WQ-B', name: 'x' }, idem: true, base });
+    const waited = Date.now() - started;
+    assert.equal(queued.status, 503, queued.text);
+    assert.equal(queued.json.code, 'service_unavailable');
+    assert.equal(queued.headers.get('retry-after'), '1');
+    assert.ok(waited >= 900 && waited < 5000, `answered at the timeout (${waited} ms)`);
+    process.kill(frozen, 'SIGCONT');
+    frozen = null;
+    assert.equal((await busy).status, 200, 'the write on the lane completes once its backend runs again');
+    assert.equal(psql(`SELECT count(*) FROM sk.locations WHERE code = 'WQ-B'`), '0', 'the queued write never ran');
+  } finally {
+    if (frozen) process.kill(frozen, 'SIGCONT');
     child.kill('SIGKILL');
   }
 });

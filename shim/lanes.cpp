@@ -1,5 +1,6 @@
-#include "read_lanes.hpp"
+#include "lanes.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <thread>
 
@@ -13,7 +14,7 @@ using Clock = std::chrono::steady_clock;
 // lock; the driving thread reads results and completes calls in the order they were
 // sent; the connector thread opens the connection (blocking) and sends what queued
 // meanwhile.
-class ReadLanes::Lane {
+class Lanes::Lane {
  public:
   Lane(Pool& connector, Workers& connect_thread) : connector_(connector), connect_thread_(connect_thread) {}
 
@@ -199,54 +200,117 @@ class ReadLanes::Lane {
   bool stopping_ = false;
 };
 
-ReadLanes::ReadLanes(Pool& connector, unsigned lanes, unsigned depth) : depth_(depth) {
+Lanes::Lanes(Pool& connector, unsigned lanes, unsigned depth, WhenFull when_full,
+             std::chrono::milliseconds queue_timeout)
+    : depth_(depth), when_full_(when_full), queue_timeout_(queue_timeout) {
   for (unsigned i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(connector, connector_));
-}
-
-void ReadLanes::drive(std::function<void()> wake) {
-  for (auto& lane : lanes_) lane->set_wake(wake);
-}
-
-void ReadLanes::add_poll_fds(std::vector<pollfd>& fds) const {
-  for (const auto& lane : lanes_) fds.push_back(lane->poll_fd());
-}
-
-void ReadLanes::on_polled(const pollfd* fds) {
-  for (size_t i = 0; i < lanes_.size(); ++i) lanes_[i]->on_polled(fds[i]);
 }
 
 // main() stops the lanes while the HTTP thread still drives them, so nothing is in
 // flight here; a lane closing with calls would complete them as lost.
-ReadLanes::~ReadLanes() = default;
+Lanes::~Lanes() = default;
 
-void ReadLanes::stop() {
-  for (auto& lane : lanes_) lane->stop();
-  // The HTTP thread completes what is in flight (or the statement timeout ends it).
-  while (in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+void Lanes::drive(std::function<void()> wake) {
+  for (auto& lane : lanes_) lane->set_wake(wake);
 }
 
-bool ReadLanes::submit(Call& call) {
+void Lanes::add_poll_fds(std::vector<pollfd>& fds) const {
+  for (const auto& lane : lanes_) fds.push_back(lane->poll_fd());
+}
+
+void Lanes::on_polled(const pollfd* fds) {
+  for (size_t i = 0; i < lanes_.size(); ++i) lanes_[i]->on_polled(fds[i]);
+  if (when_full_ == WhenFull::queue) {
+    send_queued();
+    expire_queued();
+  }
+}
+
+int Lanes::poll_timeout_ms() const {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  if (queue_.empty()) return -1;
+  auto left = queue_.front()->sent_at + queue_timeout_ - Clock::now();
+  return static_cast<int>(std::max<long long>(0, std::chrono::ceil<std::chrono::milliseconds>(left).count()));
+}
+
+bool Lanes::offer(Call& call, Clock::time_point now) {
   // The first lane with room, not the emptiest: calls that share a lane share its
-  // backend's wake-ups, which is the point of lanes.
-  Clock::time_point now = Clock::now();
+  // backend's wake-ups, which is the point of read lanes; a write finds a warm connection.
   for (auto& lane : lanes_)
     if (lane->offer(&call, depth_, now)) return true;
   return false;
 }
 
-size_t ReadLanes::in_flight() const {
-  size_t n = 0;
+bool Lanes::submit(Call& call) {
+  Clock::time_point now = Clock::now();
+  if (stopping_) return false;
+  if (offer(call, now)) return true;
+  if (when_full_ == WhenFull::decline || lanes_.empty()) return false;
+  call.sent_at = now;
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  queue_.push_back(&call);
+  return true;
+}
+
+void Lanes::send_queued() {
+  for (;;) {
+    Call* c;
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (queue_.empty()) return;
+      c = queue_.front();
+      queue_.pop_front();
+    }
+    // Unlocked: a call whose send fails is done() inside offer().
+    Clock::time_point queued_at = c->sent_at;
+    if (offer(*c, Clock::now())) continue;
+    c->sent_at = queued_at;
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    queue_.push_front(c);
+    return;
+  }
+}
+
+void Lanes::expire_queued() {
+  std::vector<Call*> expired;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    Clock::time_point now = Clock::now();
+    while (!queue_.empty() && now - queue_.front()->sent_at >= queue_timeout_) {
+      queue_.front()->timed_out = true;
+      expired.push_back(queue_.front());
+      queue_.pop_front();
+    }
+  }
+  for (Call* c : expired) c->done();
+}
+
+void Lanes::stop() {
+  // New calls are declined (their callers use the pool); what is queued still goes out.
+  stopping_ = true;
+  // The HTTP thread completes what is in flight (or the statement timeout ends it).
+  while (in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (auto& lane : lanes_) lane->stop();
+}
+
+size_t Lanes::in_flight() const {
+  size_t n = queued();
   for (const auto& lane : lanes_) n += lane->load();
   return n;
 }
 
-size_t ReadLanes::connected() const {
+size_t Lanes::queued() const {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  return queue_.size();
+}
+
+size_t Lanes::connected() const {
   size_t n = 0;
   for (const auto& lane : lanes_) n += lane->connected();
   return n;
 }
 
-void ReadLanes::cancel_in_flight() {
+void Lanes::cancel_in_flight() {
   for (auto& lane : lanes_) lane->cancel();
 }
 
