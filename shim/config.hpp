@@ -11,7 +11,7 @@ struct Config {
   std::string http_host = "127.0.0.1";  // SK_HTTP_HOST
   uint16_t http_port = 8080;            // SK_HTTP_PORT
   std::string database_url;             // SK_DATABASE_URL, or built from SK_PGPORT and the cwd
-  unsigned pool_size = 0;               // SK_POOL_SIZE; 0 until resolved from the machine
+  unsigned pool_size = 0;               // SK_POOL_SIZE: write lanes, pooled connections; 0 until resolved
   unsigned read_lanes = 0;              // SK_READ_LANES; 0 until resolved from the machine
   unsigned read_lane_depth = 16;        // SK_READ_LANE_DEPTH: calls in flight per read lane
   unsigned request_timeout_ms = 30000;  // SK_REQUEST_TIMEOUT_MS: statement_timeout and pool wait
