@@ -84,9 +84,13 @@ void split_target(std::string_view uri, Exchange& x) {
 }
 
 MHD_Result collect_header(void* cls, MHD_ValueKind, const char* name, const char* value) {
-  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(cls);
-  headers->emplace_back(name ? name : "", value ? value : "");
-  return MHD_YES;
+  try {
+    auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(cls);
+    headers->emplace_back(name ? name : "", value ? value : "");
+    return MHD_YES;
+  } catch (const std::exception&) {
+    return MHD_NO;  // no exception may unwind into C
+  }
 }
 
 std::string allow_list(const std::vector<std::string>& methods) {
@@ -219,7 +223,8 @@ struct HttpServer::Impl {
       if (xp->answered.exchange(true)) return;  // a second answer would be a bug; MHD must not see it
       xp->answer = std::move(r);
       MHD_resume_connection(c);
-      // MHD signals its own loop only when it runs the loop itself.
+      // MHD's own signal can be consumed by a run already past this connection: sk-http
+      // is told to run MHD once more (directly, when this is sk-http).
       if (t_on_http_thread) t_resumed = true;
       else sp->wake();
     };
@@ -323,6 +328,14 @@ struct HttpServer::Impl {
   // overload turns into thousands of lines a second; each distinct message is written
   // at most once a second, with the number of repeats it stands for.
   static void on_mhd_log(void*, const char* fmt, va_list ap) {
+    try {
+      log_mhd_message(fmt, ap);
+    } catch (const std::exception&) {
+      // Losing one log line beats unwinding into MHD.
+    }
+  }
+
+  static void log_mhd_message(const char* fmt, va_list ap) {
     char buf[512];
     std::vsnprintf(buf, sizeof buf, fmt, ap);
     std::string msg(buf);

@@ -49,6 +49,7 @@ struct Attempt {
   std::string error;           // libpq's message when there is no result
   bool no_connection = false;  // nothing was sent (logged already): 503
   bool lost = false;           // the connection broke: 503, or one retry
+  bool stale = false;          // the prepared statement is stale: 500, or one retry
 
   bool succeeded() const { return result && PQresultStatus(result.get()) == PGRES_TUPLES_OK; }
   const char* sqlstate() const { return result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr; }
@@ -80,8 +81,9 @@ Attempt on_pool(const char* const* values, const Request& req, Services& s) {
   if (a.succeeded()) return a;
   if (!a.result) a.error = PQerrorMessage(lease.conn());
   a.lost = PQstatus(lease.conn()) != CONNECTION_OK || connection_lost(a.sqlstate());
+  a.stale = statement_stale(a.sqlstate());
   if (a.lost) lease.discard(/*server_lost=*/true);
-  else if (statement_stale(a.sqlstate())) lease.discard();
+  else if (a.stale) lease.discard();
   return a;
 }
 
@@ -116,6 +118,11 @@ Response answer(const Attempt& a, const Request& req, bool may_retry, bool* retr
     log_event("error", "database connection lost", fields);
     *retry = may_retry;
     return unavailable(req.request_id);
+  }
+  if (a.stale) {  // e.g. the extension was upgraded under the connection
+    log_event("warn", "the prepared sk.invoke statement was stale", fields);
+    *retry = may_retry;
+    return internal_error(req.request_id);
   }
   if (sqlstate == "57014") {
     log_event("warn", "sk.invoke cancelled by statement_timeout", fields);
@@ -165,7 +172,7 @@ struct Invocation final : Lanes::Call {
 void on_worker(std::unique_ptr<Invocation> owned, bool may_retry) {
   std::shared_ptr<Invocation> inv(std::move(owned));  // a Workers::Task is copyable
   Workers& workers = inv->services.workers;
-  workers.post([inv, may_retry] {
+  bool posted = workers.post([inv, may_retry] {
     Response out;
     try {
       for (bool first = true;; first = false) {
@@ -179,6 +186,7 @@ void on_worker(std::unique_ptr<Invocation> owned, bool may_retry) {
     }
     inv->respond(std::move(out));
   });
+  if (!posted) inv->respond(unavailable(inv->req.request_id));  // the shim is stopping
 }
 
 // Texts PostgreSQL would refuse are answered here, before a database call.
@@ -220,6 +228,7 @@ void Invocation::done() {
       a.no_connection = true;
     } else if (!a.succeeded()) {
       a.lost = lost || connection_lost(a.sqlstate());
+      a.stale = statement_stale(a.sqlstate());
     }
     out = answer(a, req, /*may_retry=*/true, &retry);
   } catch (const std::exception& e) {
@@ -227,8 +236,15 @@ void Invocation::done() {
     out = internal_error(req.request_id);
     retry = false;
   }
-  if (retry) on_worker(std::move(self), /*may_retry=*/false);
-  else respond(std::move(out));
+  if (!retry) return respond(std::move(out));
+  Respond answer_once = respond;  // the Invocation may be gone if on_worker throws
+  std::string request_id = req.request_id;
+  try {
+    on_worker(std::move(self), /*may_retry=*/false);
+  } catch (const std::exception& e) {
+    log_event("error", "sk.invoke retry failed", {{"request_id", request_id}, {"error", e.what()}});
+    answer_once(internal_error(request_id));
+  }
 }
 
 }  // namespace

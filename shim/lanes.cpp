@@ -4,6 +4,7 @@
 #include <deque>
 #include <thread>
 
+#include "log.hpp"
 #include "pool.hpp"
 
 namespace sk::shim {
@@ -16,12 +17,16 @@ using Clock = std::chrono::steady_clock;
 // meanwhile.
 class Lanes::Lane {
  public:
-  Lane(Pool& connector, Workers& connect_thread) : connector_(connector), connect_thread_(connect_thread) {}
+  Lane(Pool& connector, Workers& connect_thread, std::chrono::milliseconds give_up)
+      : connector_(connector), connect_thread_(connect_thread), give_up_(give_up) {}
 
   ~Lane() {
     std::vector<Call*> done;
-    std::lock_guard<std::mutex> lock(mu_);
-    if (conn_) drop_connection("the shim is stopping", done);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      drop_connection("the shim is stopping", done);
+      fail_queued("the shim is stopping", done);
+    }
     finish(done);
   }
 
@@ -34,7 +39,7 @@ class Lanes::Lane {
 
   // Sends (or, while connecting, queues) `c` if the lane has room and is not stalled.
   bool offer(Call* c, unsigned depth, Clock::time_point now) {
-    std::vector<Call*> failed;
+    std::vector<Call*> done;
     bool connect_now = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -45,14 +50,16 @@ class Lanes::Lane {
         queued_.push_back(c);
         connect_now = !connecting_;
         connecting_ = true;
-      } else if (!send(c)) {
-        failed.push_back(c);
       } else {
-        flush();
+        send(c, done);
       }
     }
-    if (connect_now) connect_thread_.post([this] { connect(); });
-    finish(failed);
+    if (connect_now && !connect_thread_.post([this] { connect(); })) {
+      std::lock_guard<std::mutex> lock(mu_);  // stopping: no connection will come
+      connecting_ = false;
+      fail_queued("the shim is stopping", done);
+    }
+    finish(done);
     return true;
   }
 
@@ -66,49 +73,71 @@ class Lanes::Lane {
     return conn_ != nullptr;
   }
 
+  // PQcancel opens a connection of its own, which may block: not under the lock the
+  // driving thread needs.
   void cancel() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!cancel_ || in_flight_.empty()) return;
+    PGcancel* cancel = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (conn_ && !in_flight_.empty()) cancel = PQgetCancel(conn_);
+    }
+    if (!cancel) return;
     char err[256];
-    PQcancel(cancel_, err, sizeof err);
+    PQcancel(cancel, err, sizeof err);
+    PQfreeCancel(cancel);
   }
 
   // Readable also while idle: that is how a connection the server closed is noticed.
   pollfd poll_fd() const {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!conn_) return {-1, 0, 0};
+    if (!conn_ || PQsocket(conn_) < 0) return {-1, 0, 0};
     return {PQsocket(conn_), static_cast<short>(POLLIN | (want_write_ ? POLLOUT : 0)), 0};
   }
 
-  void on_polled(const pollfd& p) {
-    if (p.fd < 0 || !p.revents) return;
+  // Every pass of the driving thread, polled or not: a connection libpq found broken
+  // while sending has no socket left to poll, and a call unanswered for give_up_ (a
+  // network gone silent) would otherwise wait for TCP to give up.
+  void on_polled(const pollfd& p, Clock::time_point now) {
     std::vector<Call*> done;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!conn_ || PQsocket(conn_) != p.fd) return;
-      if ((want_write_ && !flush()) || !PQconsumeInput(conn_)) drop_connection(PQerrorMessage(conn_), done);
-      else drain(done);
+      if (!conn_) {
+        if (!queued_.empty() && now - queued_.front()->sent_at >= give_up_)
+          fail_queued("no database connection could be opened in time", done);
+      } else if (PQstatus(conn_) == CONNECTION_BAD) {
+        drop_connection(PQerrorMessage(conn_), done);
+      } else if (!in_flight_.empty() && now - in_flight_.front()->sent_at >= give_up_) {
+        drop_connection("no answer from the database in time", done);
+      } else if (p.fd >= 0 && p.fd == PQsocket(conn_) && p.revents) {
+        if ((want_write_ && !flush()) || !PQconsumeInput(conn_)) drop_connection(PQerrorMessage(conn_), done);
+        else drain(done);
+      }
     }
     finish(done);
   }
 
  private:
+  // Every call gets its done(), whatever one of them throws.
   static void finish(std::vector<Call*>& calls) {
-    for (Call* c : calls) c->done();
+    for (Call* c : calls) {
+      try {
+        c->done();
+      } catch (const std::exception& e) {
+        log_event("error", "completing a database call failed", {{"error", e.what()}});
+      }
+    }
     calls.clear();
   }
 
   // The functions below run with mu_ held.
 
-  bool send(Call* c) {
-    if (PQsendQueryPrepared(conn_, c->statement, c->n_params, c->values, nullptr, nullptr, 0) &&
-        PQpipelineSync(conn_)) {
-      in_flight_.push_back(c);
-      return true;
-    }
-    c->lost = true;
-    c->error = PQerrorMessage(conn_);
-    return false;
+  // A call that cannot be sent means the connection is broken: it and every call before
+  // it are lost (and retried once on the pool by their owners).
+  void send(Call* c, std::vector<Call*>& done) {
+    in_flight_.push_back(c);
+    if (!PQsendQueryPrepared(conn_, c->statement, c->n_params, c->values, nullptr, nullptr, 0) ||
+        !PQpipelineSync(conn_) || !flush())
+      drop_connection(PQerrorMessage(conn_), done);
   }
 
   bool flush() {
@@ -124,11 +153,18 @@ class Lanes::Lane {
       done.push_back(c);
     }
     in_flight_.clear();
-    if (cancel_) PQfreeCancel(cancel_);
-    cancel_ = nullptr;
-    PQfinish(conn_);
+    if (conn_) PQfinish(conn_);
     conn_ = nullptr;
     want_write_ = false;
+  }
+
+  void fail_queued(const std::string& why, std::vector<Call*>& done) {
+    for (Call* q : queued_) {
+      q->connect_failed = true;
+      q->error = why;
+      done.push_back(q);
+    }
+    queued_.clear();
   }
 
   // Hands every complete result to its call. Each call is one query and its own Sync:
@@ -137,7 +173,11 @@ class Lanes::Lane {
     bool stale = false;
     while (!in_flight_.empty() && !PQisBusy(conn_)) {
       PGresult* r = PQgetResult(conn_);
-      if (!r) continue;
+      if (!r) {
+        // Between a call's results; unless libpq gave up on the connection.
+        if (PQstatus(conn_) == CONNECTION_BAD) return drop_connection(PQerrorMessage(conn_), done);
+        continue;
+      }
       Call* c = in_flight_.front();
       if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
         PQclear(r);
@@ -168,42 +208,44 @@ class Lanes::Lane {
       std::lock_guard<std::mutex> lock(mu_);
       connecting_ = false;
       if (!c) {
-        for (Call* q : queued_) {
-          q->connect_failed = true;
-          q->error = error;
-        }
-        done.insert(done.end(), queued_.begin(), queued_.end());
-        queued_.clear();
+        fail_queued(error, done);
       } else {
         conn_ = c;
-        cancel_ = PQgetCancel(c);
         for (Call* q : queued_)
-          if (!send(q)) done.push_back(q);
+          if (conn_) send(q, done);
+          else fail_queued_one(q, "the new connection broke", done);
         queued_.clear();
-        if (!flush()) drop_connection(PQerrorMessage(conn_), done);
       }
     }
     if (wake_) wake_();  // the HTTP thread polls the new socket from now on
     finish(done);
   }
 
+  static void fail_queued_one(Call* q, const std::string& why, std::vector<Call*>& done) {
+    q->lost = true;
+    q->error = why;
+    done.push_back(q);
+  }
+
   Pool& connector_;
   Workers& connect_thread_;
+  const std::chrono::milliseconds give_up_;
   std::function<void()> wake_;  // set before the first call
   mutable std::mutex mu_;  // guards the members below and every libpq call on conn_
   PGconn* conn_ = nullptr;
-  PGcancel* cancel_ = nullptr;
   bool want_write_ = false;     // PQflush left output behind: poll for POLLOUT
-  bool connecting_ = false;     // a worker is opening the connection
+  bool connecting_ = false;     // the connector is opening the connection
   std::deque<Call*> in_flight_; // sent, oldest first
-  std::vector<Call*> queued_;   // waiting for a connection
+  std::vector<Call*> queued_;   // waiting for a connection, oldest first
   bool stopping_ = false;
 };
 
 Lanes::Lanes(Pool& connector, unsigned lanes, unsigned depth, WhenFull when_full,
-             std::chrono::milliseconds queue_timeout)
-    : depth_(depth), when_full_(when_full), queue_timeout_(queue_timeout) {
-  for (unsigned i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(connector, connector_));
+             std::chrono::milliseconds request_timeout)
+    : depth_(depth), when_full_(when_full), queue_timeout_(request_timeout) {
+  // The statement timeout ends a call first; past this, the connection is presumed dead.
+  const auto give_up = request_timeout + std::chrono::seconds(5);
+  for (unsigned i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(connector, connector_, give_up));
 }
 
 // main() stops the lanes while the HTTP thread still drives them, so nothing is in
@@ -219,7 +261,8 @@ void Lanes::add_poll_fds(std::vector<pollfd>& fds) const {
 }
 
 void Lanes::on_polled(const pollfd* fds) {
-  for (size_t i = 0; i < lanes_.size(); ++i) lanes_[i]->on_polled(fds[i]);
+  Clock::time_point now = Clock::now();
+  for (size_t i = 0; i < lanes_.size(); ++i) lanes_[i]->on_polled(fds[i], now);
   if (when_full_ == WhenFull::queue) {
     send_queued();
     expire_queued();
@@ -242,12 +285,13 @@ bool Lanes::offer(Call& call, Clock::time_point now) {
 }
 
 bool Lanes::submit(Call& call) {
-  Clock::time_point now = Clock::now();
+  // Under queue_mu_ throughout: stop() cannot fall between the check and the send.
+  std::lock_guard<std::mutex> lock(queue_mu_);
   if (stopping_) return false;
+  Clock::time_point now = Clock::now();
   if (offer(call, now)) return true;
   if (when_full_ == WhenFull::decline || lanes_.empty()) return false;
   call.sent_at = now;
-  std::lock_guard<std::mutex> lock(queue_mu_);
   queue_.push_back(&call);
   return true;
 }
@@ -287,10 +331,15 @@ void Lanes::expire_queued() {
 
 void Lanes::stop() {
   // New calls are declined (their callers use the pool); what is queued still goes out.
-  stopping_ = true;
-  // The HTTP thread completes what is in flight (or the statement timeout ends it).
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    stopping_ = true;
+  }
+  // The HTTP thread completes what is in flight: answers, the statement timeout, or
+  // giving up on a silent connection end every call.
   while (in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   for (auto& lane : lanes_) lane->stop();
+  connector_.stop();  // a failed connect may still be completing its calls
 }
 
 size_t Lanes::in_flight() const {

@@ -25,7 +25,6 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -73,9 +72,10 @@ class Lanes {
 
   // Connections come from `connector` (Pool::open: its parameters and statement
   // setup). `lanes` may be 0: then submit() always declines. A queued call waits at most
-  // `queue_timeout`.
+  // `request_timeout`; a lane whose oldest call has had no answer for 5 s longer (the
+  // statement timeout would have ended it) drops its connection, and its calls are lost.
   Lanes(Pool& connector, unsigned lanes, unsigned depth, WhenFull when_full,
-        std::chrono::milliseconds queue_timeout = std::chrono::milliseconds(0));
+        std::chrono::milliseconds request_timeout);
   ~Lanes();
   Lanes(const Lanes&) = delete;
   Lanes& operator=(const Lanes&) = delete;
@@ -115,8 +115,8 @@ class Lanes {
   WhenFull when_full_;
   std::chrono::milliseconds queue_timeout_;
   std::vector<std::unique_ptr<Lane>> lanes_;
-  std::atomic<bool> stopping_{false};
-  mutable std::mutex queue_mu_;
+  mutable std::mutex queue_mu_;  // guards stopping_ and queue_
+  bool stopping_ = false;
   std::deque<Call*> queue_;  // WhenFull::queue: oldest first
   Workers connector_{1, "sk-lane-connect"};  // destroyed first, while the lanes exist
 };

@@ -55,9 +55,9 @@ int main() {
     // As many workers as pooled connections: what blocks is mostly waiting for one.
     Workers workers(cfg.pool_size);
     Workers ops(2, "sk-ops");
-    Lanes read_lanes(pool, cfg.read_lanes, cfg.read_lane_depth, Lanes::WhenFull::decline);
-    Lanes write_lanes(pool, cfg.pool_size, 1, Lanes::WhenFull::queue,
-                      std::chrono::milliseconds(cfg.request_timeout_ms));
+    const std::chrono::milliseconds timeout(cfg.request_timeout_ms);
+    Lanes read_lanes(pool, cfg.read_lanes, cfg.read_lane_depth, Lanes::WhenFull::decline, timeout);
+    Lanes write_lanes(pool, cfg.pool_size, 1, Lanes::WhenFull::queue, timeout);
     Metrics metrics;
     RateLimiter limiter(cfg.rate_limit, cfg.rate_limit_max_keys);
     HttpServer* server_ptr = nullptr;

@@ -55,7 +55,8 @@ void now(Request&& req, Services& s, Respond respond) {
 // answers from a thread of its own, so a stalled API never stalls monitoring.
 template <Answer answer>
 void blocking(Request&& req, Services& s, Respond respond) {
-  s.ops.post([req = std::move(req), &s, respond = std::move(respond)] {
+  std::string request_id = req.request_id;
+  bool posted = s.ops.post([req = std::move(req), &s, respond] {
     Response r;
     try {
       r = answer(req, s);
@@ -65,6 +66,7 @@ void blocking(Request&& req, Services& s, Respond respond) {
     }
     respond(std::move(r));
   });
+  if (!posted) respond(problem(503, "service_unavailable", "The service is shutting down.", request_id));
 }
 
 Response healthz(const Request&, Services&) {

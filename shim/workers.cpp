@@ -17,16 +17,12 @@ Workers::Workers(unsigned threads, const char* name) : size_(threads) {
 
 Workers::~Workers() { stop(); }
 
-void Workers::post(Task task) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!stopping_) {
-      queue_.push_back(std::move(task));
-      cv_.notify_one();
-      return;
-    }
-  }
-  task();
+bool Workers::post(Task task) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return false;
+  queue_.push_back(std::move(task));
+  cv_.notify_one();
+  return true;
 }
 
 size_t Workers::queued() const {

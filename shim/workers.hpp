@@ -21,9 +21,9 @@ class Workers {
   Workers(const Workers&) = delete;
   Workers& operator=(const Workers&) = delete;
 
-  // Runs `task` on a worker, first come first served. After stop() it runs on the
-  // caller's thread instead: a request still arriving during shutdown is answered.
-  void post(Task task);
+  // Runs `task` on a worker, first come first served. False after stop(): the task
+  // was not run, and the caller answers for it.
+  bool post(Task task);
 
   size_t size() const { return size_; }
   size_t queued() const;  // tasks waiting for a worker

@@ -165,6 +165,37 @@ test('a write queued for a busy write lane past the request timeout is a 503 and
   }
 });
 
+test('a write lane whose backend stops answering is given up; the write is retried once and applies once', async () => {
+  const acct = createAccount('Silent lane');
+  const { child, base } = await startShim({
+    SK_POOL_SIZE: '1', SK_REQUEST_TIMEOUT_MS: '1000', SK_READ_LANES: '0',
+    SK_DATABASE_URL: `${process.env.SK_DATABASE_URL} application_name=sk-shim-silent-test`,
+  });
+  let frozen = null;
+  try {
+    const first = await api(acct.test, 'POST', '/locations', { body: { code: 'SIL-0', name: 'x' }, idem: true, base });
+    assert.equal(first.status, 200, first.text);
+    // Frozen, the backend neither answers nor closes, like a host gone silent.
+    frozen = Number(psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'sk-shim-silent-test'"));
+    process.kill(frozen, 'SIGSTOP');
+    const started = Date.now();
+    const write = await api(acct.test, 'POST', '/locations', { body: { code: 'SIL-1', name: 'x' }, idem: true, base });
+    const waited = Date.now() - started;
+    assert.equal(write.status, 200, write.text);
+    assert.ok(waited >= 5000 && waited < 15000, `given up after the timeout and 5 s (${waited} ms)`);
+    // Resumed, the old backend reads the write the shim gave up on: the same Idempotency-Key.
+    process.kill(frozen, 'SIGCONT');
+    frozen = null;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(psql(`SELECT count(*) FROM sk.locations WHERE code = 'SIL-1'`), '1', 'applied once');
+    const next = await api(acct.test, 'POST', '/locations', { body: { code: 'SIL-2', name: 'x' }, idem: true, base });
+    assert.equal(next.status, 200, 'the lane reconnects');
+  } finally {
+    if (frozen) process.kill(frozen, 'SIGCONT');
+    child.kill('SIGKILL');
+  }
+});
+
 test('a read stuck behind a lock holds up no other read: its lane takes no new call, the pool answers them', async () => {
   const acct = createAccount('Stalled read');
   const { child, base } = await startShim({ SK_READ_LANES: '1' });
