@@ -146,26 +146,25 @@ class Lanes::Lane {
     return f >= 0;
   }
 
-  void drop_connection(const std::string& why, std::vector<Call*>& done) {
-    for (Call* c : in_flight_) {
-      c->lost = true;
+  // Moves `calls` to `done`, each failed with `why` and its `flag` set.
+  template <class Calls>
+  static void fail(Calls& calls, bool Call::*flag, const std::string& why, std::vector<Call*>& done) {
+    for (Call* c : calls) {
+      c->*flag = true;
       c->error = why;
       done.push_back(c);
     }
-    in_flight_.clear();
+    calls.clear();
+  }
+
+  void drop_connection(const std::string& why, std::vector<Call*>& done) {
+    fail(in_flight_, &Call::lost, why, done);
     if (conn_) PQfinish(conn_);
     conn_ = nullptr;
     want_write_ = false;
   }
 
-  void fail_queued(const std::string& why, std::vector<Call*>& done) {
-    for (Call* q : queued_) {
-      q->connect_failed = true;
-      q->error = why;
-      done.push_back(q);
-    }
-    queued_.clear();
-  }
+  void fail_queued(const std::string& why, std::vector<Call*>& done) { fail(queued_, &Call::connect_failed, why, done); }
 
   // Hands every complete result to its call. Each call is one query and its own Sync:
   // its result (or error), a null, then PGRES_PIPELINE_SYNC.
@@ -211,20 +210,16 @@ class Lanes::Lane {
         fail_queued(error, done);
       } else {
         conn_ = c;
+        std::vector<Call*> unsent;
         for (Call* q : queued_)
           if (conn_) send(q, done);
-          else fail_queued_one(q, "the new connection broke", done);
+          else unsent.push_back(q);
         queued_.clear();
+        fail(unsent, &Call::lost, "the new connection broke", done);
       }
     }
     if (wake_) wake_();  // the HTTP thread polls the new socket from now on
     finish(done);
-  }
-
-  static void fail_queued_one(Call* q, const std::string& why, std::vector<Call*>& done) {
-    q->lost = true;
-    q->error = why;
-    done.push_back(q);
   }
 
   Pool& connector_;

@@ -29,6 +29,17 @@ function cluster(...args) {
   execFileSync(`${root}/scripts/cluster.sh`, args, { stdio: 'ignore', env: process.env });
 }
 
+// Holds a lock on `table` for `seconds` from another session; resolves once it is held
+// (300 ms on), to { done }: a promise of that session's end.
+async function holdLock(table, mode, seconds) {
+  const [cmd, ...args] = process.env.SK_PSQL.split(' ');
+  const locker = spawn(cmd, [...args, '-c',
+    `BEGIN; LOCK TABLE ${table} IN ${mode} MODE; SELECT pg_sleep(${seconds}); COMMIT;`], { stdio: 'ignore' });
+  const done = once(locker, 'exit');
+  await new Promise((r) => setTimeout(r, 300));
+  return { done };
+}
+
 test('PostgreSQL stopped: 503 problem, never a crash; started again: requests succeed', async () => {
   const acct = createAccount('Faults');
   const { child, base } = await startShim();
@@ -55,11 +66,8 @@ test('SIGTERM: the in-flight request completes, then the shim exits 0', async ()
   const acct = createAccount('Shutdown');
   const { child, base } = await startShim();
   // Hold a lock that the item insert must wait for, so the request is in flight.
-  const [cmd, ...args] = process.env.SK_PSQL.split(' ');
-  const locker = spawn(cmd, [...args, '-c', 'BEGIN; LOCK TABLE sk.items IN SHARE MODE; SELECT pg_sleep(1.5); COMMIT;'], { stdio: 'ignore' });
-  const lockerDone = once(locker, 'exit');
+  const lock = await holdLock('sk.items', 'SHARE', 1.5);
   const shimExited = once(child, 'exit');
-  await new Promise((r) => setTimeout(r, 300));
   const inFlight = api(acct.test, 'POST', '/items', { body: { sku: 'SLOW-1', name: 'slow' }, idem: true, base });
   await new Promise((r) => setTimeout(r, 300));
   child.kill('SIGTERM');
@@ -67,18 +75,15 @@ test('SIGTERM: the in-flight request completes, then the shim exits 0', async ()
   assert.equal(res.status, 200, res.text);
   const [code] = await shimExited;
   assert.equal(code, 0);
-  await lockerDone;
+  await lock.done;
   assert.equal(psql(`SELECT count(*) FROM sk.items WHERE sku = 'SLOW-1' AND account_id = '${acct.id}'`), '1');
 });
 
 test('a request that outlives the timeout is cancelled with 503 and changes nothing; its retry applies once', async () => {
   const acct = createAccount('Timeouts');
   const { child, base } = await startShim({ SK_REQUEST_TIMEOUT_MS: '700' });
-  const [cmd, ...args] = process.env.SK_PSQL.split(' ');
-  const locker = spawn(cmd, [...args, '-c', 'BEGIN; LOCK TABLE sk.items IN SHARE MODE; SELECT pg_sleep(2); COMMIT;'], { stdio: 'ignore' });
-  const lockerDone = once(locker, 'exit');
+  const lock = await holdLock('sk.items', 'SHARE', 2);
   try {
-    await new Promise((r) => setTimeout(r, 300));
     const key = 'timeout-' + acct.id;
     const body = { sku: 'TIMEOUT-1', name: 'slow' };
     const started = Date.now();
@@ -86,7 +91,7 @@ test('a request that outlives the timeout is cancelled with 503 and changes noth
     assert.equal(slow.status, 503, slow.text);
     assert.equal(slow.json.code, 'request_timeout');
     assert.ok(Date.now() - started < 1900, 'answered at the timeout, not when the lock went away');
-    await lockerDone;
+    await lock.done;
     const retry = await api(acct.test, 'POST', '/items', { body, idem: key, base });
     assert.equal(retry.status, 200, retry.text);
     assert.equal(retry.headers.get('idempotent-replayed'), null, 'the cancelled attempt stored nothing to replay');
@@ -99,14 +104,10 @@ test('a request that outlives the timeout is cancelled with 503 and changes noth
 test('writes stuck behind a lock, more than there are write lanes, hold up no read, /healthz or /metrics', async () => {
   const acct = createAccount('Stalled writes');
   const { child, base } = await startShim();  // SK_POOL_SIZE=2: two write lanes
-  const [cmd, ...args] = process.env.SK_PSQL.split(' ');
   try {
     const item = await api(acct.test, 'POST', '/items', { body: { sku: 'WSTALL-1', name: 'x' }, idem: true, base });
     assert.equal(item.status, 200, item.text);
-    const locker = spawn(cmd, [...args, '-c',
-      'BEGIN; LOCK TABLE sk.locations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;'], { stdio: 'ignore' });
-    const lockerDone = once(locker, 'exit');
-    await new Promise((r) => setTimeout(r, 300));
+    const lock = await holdLock('sk.locations', 'ACCESS EXCLUSIVE', 3);
     let writesAnswered = 0;
     const writes = [1, 2, 3].map((i) =>
       api(acct.test, 'POST', '/locations', { body: { code: `WSTALL-${i}`, name: 'x' }, idem: true, base })
@@ -125,27 +126,38 @@ test('writes stuck behind a lock, more than there are write lanes, hold up no re
     assert.ok(Date.now() - started < 2000, 'answered while the writes waited, not after the lock went away');
     assert.equal(writesAnswered, 0, 'the writes were still waiting');
     for (const w of await Promise.all(writes)) assert.equal(w.status, 200, w.text);
-    await lockerDone;
+    await lock.done;
   } finally {
     child.kill('SIGKILL');
   }
 });
 
-test('a write queued for a busy write lane past the request timeout is a 503 and never runs', async () => {
-  const acct = createAccount('Queued write');
+// A shim with one write lane (and no read lane) whose backend is frozen by SIGSTOP after
+// a first write: it neither answers nor closes, and its statement timeout cannot fire.
+async function withFrozenWriteLane(name, fn) {
+  const acct = createAccount(name);
+  const app = `sk-shim-${name.toLowerCase().replace(/\W+/g, '-')}`;
   const { child, base } = await startShim({
     SK_POOL_SIZE: '1', SK_REQUEST_TIMEOUT_MS: '1000', SK_READ_LANES: '0',
-    SK_DATABASE_URL: `${process.env.SK_DATABASE_URL} application_name=sk-shim-queue-test`,
+    SK_DATABASE_URL: `${process.env.SK_DATABASE_URL} application_name=${app}`,
   });
   let frozen = null;
+  const thaw = () => { if (frozen) process.kill(frozen, 'SIGCONT'); frozen = null; };
   try {
-    const first = await api(acct.test, 'POST', '/locations', { body: { code: 'WQ-0', name: 'x' }, idem: true, base });
+    const first = await api(acct.test, 'POST', '/locations', { body: { code: `${app}-0`, name: 'x' }, idem: true, base });
     assert.equal(first.status, 200, first.text);
-    // The one write lane's backend, frozen: its statement timeout cannot fire, so the lane
-    // stays busy for as long as the test wants.
-    frozen = Number(psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'sk-shim-queue-test'"));
+    frozen = Number(psql(`SELECT pid FROM pg_stat_activity WHERE application_name = '${app}'`));
     assert.ok(frozen > 0);
     process.kill(frozen, 'SIGSTOP');
+    await fn({ acct, base, thaw });
+  } finally {
+    thaw();
+    child.kill('SIGKILL');
+  }
+}
+
+test('a write queued for a busy write lane past the request timeout is a 503 and never runs', async () => {
+  await withFrozenWriteLane('Queued write', async ({ acct, base, thaw }) => {
     const busy = api(acct.test, 'POST', '/locations', { body: { code: 'WQ-A', name: 'x' }, idem: true, base });
     await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
@@ -155,58 +167,35 @@ test('a write queued for a busy write lane past the request timeout is a 503 and
     assert.equal(queued.json.code, 'service_unavailable');
     assert.equal(queued.headers.get('retry-after'), '1');
     assert.ok(waited >= 900 && waited < 5000, `answered at the timeout (${waited} ms)`);
-    process.kill(frozen, 'SIGCONT');
-    frozen = null;
+    thaw();
     assert.equal((await busy).status, 200, 'the write on the lane completes once its backend runs again');
-    assert.equal(psql(`SELECT count(*) FROM sk.locations WHERE code = 'WQ-B'`), '0', 'the queued write never ran');
-  } finally {
-    if (frozen) process.kill(frozen, 'SIGCONT');
-    child.kill('SIGKILL');
-  }
+    assert.equal(psql(`SELECT count(*) FROM sk.locations WHERE account_id = '${acct.id}' AND code = 'WQ-B'`), '0', 'the queued write never ran');
+  });
 });
 
 test('a write lane whose backend stops answering is given up; the write is retried once and applies once', async () => {
-  const acct = createAccount('Silent lane');
-  const { child, base } = await startShim({
-    SK_POOL_SIZE: '1', SK_REQUEST_TIMEOUT_MS: '1000', SK_READ_LANES: '0',
-    SK_DATABASE_URL: `${process.env.SK_DATABASE_URL} application_name=sk-shim-silent-test`,
-  });
-  let frozen = null;
-  try {
-    const first = await api(acct.test, 'POST', '/locations', { body: { code: 'SIL-0', name: 'x' }, idem: true, base });
-    assert.equal(first.status, 200, first.text);
-    // Frozen, the backend neither answers nor closes, like a host gone silent.
-    frozen = Number(psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'sk-shim-silent-test'"));
-    process.kill(frozen, 'SIGSTOP');
+  await withFrozenWriteLane('Silent lane', async ({ acct, base, thaw }) => {
     const started = Date.now();
     const write = await api(acct.test, 'POST', '/locations', { body: { code: 'SIL-1', name: 'x' }, idem: true, base });
     const waited = Date.now() - started;
     assert.equal(write.status, 200, write.text);
     assert.ok(waited >= 5000 && waited < 15000, `given up after the timeout and 5 s (${waited} ms)`);
     // Resumed, the old backend reads the write the shim gave up on: the same Idempotency-Key.
-    process.kill(frozen, 'SIGCONT');
-    frozen = null;
+    thaw();
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(psql(`SELECT count(*) FROM sk.locations WHERE code = 'SIL-1'`), '1', 'applied once');
+    assert.equal(psql(`SELECT count(*) FROM sk.locations WHERE account_id = '${acct.id}' AND code = 'SIL-1'`), '1', 'applied once');
     const next = await api(acct.test, 'POST', '/locations', { body: { code: 'SIL-2', name: 'x' }, idem: true, base });
     assert.equal(next.status, 200, 'the lane reconnects');
-  } finally {
-    if (frozen) process.kill(frozen, 'SIGCONT');
-    child.kill('SIGKILL');
-  }
+  });
 });
 
 test('a read stuck behind a lock holds up no other read: its lane takes no new call, the pool answers them', async () => {
   const acct = createAccount('Stalled read');
   const { child, base } = await startShim({ SK_READ_LANES: '1' });
-  const [cmd, ...args] = process.env.SK_PSQL.split(' ');
   try {
     const item = await api(acct.test, 'POST', '/items', { body: { sku: 'STALL-1', name: 'x' }, idem: true, base });
     assert.equal(item.status, 200, item.text);
-    const locker = spawn(cmd, [...args, '-c',
-      'BEGIN; LOCK TABLE sk.webhook_endpoints IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;'], { stdio: 'ignore' });
-    const lockerDone = once(locker, 'exit');
-    await new Promise((r) => setTimeout(r, 300));
+    const lock = await holdLock('sk.webhook_endpoints', 'ACCESS EXCLUSIVE', 3);
     // The only read in flight, so it goes on the one lane, and waits there for the lock.
     let stuckAnswered = false;
     const stuck = api(acct.test, 'GET', '/webhook_endpoints', { base }).then((r) => { stuckAnswered = true; return r; });
@@ -219,7 +208,7 @@ test('a read stuck behind a lock holds up no other read: its lane takes no new c
     assert.equal(stuckAnswered, false, 'the reads after it were answered while it still waited for the lock');
     const answered = await stuck;
     assert.equal(answered.status, 200, answered.text);
-    await lockerDone;
+    await lock.done;
   } finally {
     child.kill('SIGKILL');
   }
