@@ -237,7 +237,10 @@ class Lanes::Lane {
 
 Lanes::Lanes(Pool& connector, unsigned lanes, unsigned depth, WhenFull when_full,
              std::chrono::milliseconds request_timeout)
-    : depth_(depth), when_full_(when_full), queue_timeout_(request_timeout) {
+    : depth_(depth),
+      when_full_(when_full),
+      queue_timeout_(request_timeout),
+      connector_(std::clamp(lanes, 1u, 4u), "sk-lane-connect") {
   // The statement timeout ends a call first; past this, the connection is presumed dead.
   const auto give_up = request_timeout + std::chrono::seconds(5);
   for (unsigned i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<Lane>(connector, connector_, give_up));

@@ -118,7 +118,10 @@ class Lanes {
   mutable std::mutex queue_mu_;  // guards stopping_ and queue_
   bool stopping_ = false;
   std::deque<Call*> queue_;  // WhenFull::queue: oldest first
-  Workers connector_{1, "sk-lane-connect"};  // destroyed first, while the lanes exist
+  // Opens connections, up to 4 at once: 16 first writes at once on a fresh shim waited up
+  // to 103-111 ms with one connector, 84-87 ms with four (85-89 ms when each request
+  // thread connected for itself). Destroyed first, while the lanes exist.
+  Workers connector_;
 };
 
 }  // namespace sk::shim
