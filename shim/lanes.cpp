@@ -295,22 +295,11 @@ bool Lanes::submit(Call& call) {
 }
 
 void Lanes::send_queued() {
-  for (;;) {
-    Call* c;
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      if (queue_.empty()) return;
-      c = queue_.front();
-      queue_.pop_front();
-    }
-    // Unlocked: a call whose send fails is done() inside offer().
-    Clock::time_point queued_at = c->sent_at;
-    if (offer(*c, Clock::now())) continue;
-    c->sent_at = queued_at;
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    queue_.push_front(c);
-    return;
-  }
+  // Locked, like submit(): a call is always in the queue or on a lane when stop() looks.
+  // A call whose send fails is done() inside offer(), which never comes back here.
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  Clock::time_point now = Clock::now();
+  while (!queue_.empty() && offer(*queue_.front(), now)) queue_.pop_front();
 }
 
 void Lanes::expire_queued() {
