@@ -75,7 +75,7 @@ Config load_config() {
   unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   c.pool_size = static_cast<unsigned>(env_uint("SK_POOL_SIZE", std::max(8u, 4 * hw), 1, 1000));
   // One read lane per two cores: a lane keeps one backend busy with a stream of reads,
-  // and the other core serves HTTP. 0 sends reads through the pool like writes.
+  // and the other core serves HTTP. 0 sends reads through the pool.
   c.read_lanes = static_cast<unsigned>(env_uint("SK_READ_LANES", std::max(1u, hw / 2), 0, 1000));
   c.read_lane_depth = static_cast<unsigned>(env_uint("SK_READ_LANE_DEPTH", c.read_lane_depth, 1, 10000));
   c.request_timeout_ms = static_cast<unsigned>(env_uint("SK_REQUEST_TIMEOUT_MS", c.request_timeout_ms, 1, 3600000));

@@ -32,18 +32,13 @@ class Lanes::Lane {
 
   void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
 
-  void stop() {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-
   // Sends (or, while connecting, queues) `c` if the lane has room and is not stalled.
   bool offer(Call* c, unsigned depth, Clock::time_point now) {
     std::vector<Call*> done;
     bool connect_now = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_ || in_flight_.size() + queued_.size() >= depth) return false;
+      if (in_flight_.size() + queued_.size() >= depth) return false;
       if (!in_flight_.empty() && now - in_flight_.front()->sent_at >= kStall) return false;
       c->sent_at = now;
       if (!conn_) {
@@ -232,7 +227,6 @@ class Lanes::Lane {
   bool connecting_ = false;     // the connector is opening the connection
   std::deque<Call*> in_flight_; // sent, oldest first
   std::vector<Call*> queued_;   // waiting for a connection, oldest first
-  bool stopping_ = false;
 };
 
 Lanes::Lanes(Pool& connector, unsigned lanes, unsigned depth, WhenFull when_full,
@@ -325,7 +319,6 @@ void Lanes::stop() {
   // The HTTP thread completes what is in flight: answers, the statement timeout, or
   // giving up on a silent connection end every call.
   while (in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  for (auto& lane : lanes_) lane->stop();
   connector_.stop();  // a failed connect may still be completing its calls
 }
 

@@ -38,13 +38,15 @@ void emit(std::FILE* f, const ordered_json& j) {
 constexpr size_t kAccessBufferBytes = 64 * 1024;
 constexpr auto kAccessFlushEvery = std::chrono::milliseconds(100);
 
-void write_out(const std::string& lines) {
+// Writes `lines` to stdout and empties it.
+void write_out(std::string& lines) {
   if (lines.empty()) return;
   std::fwrite(lines.data(), 1, lines.size(), stdout);
   std::fflush(stdout);
+  lines.clear();
 }
 
-// Request threads only append; the flusher thread is the one writer, and writes outside
+// Other threads only append; the flusher thread is the one writer, and writes outside
 // the lock, so no request waits for a write() and batches keep their order.
 struct AccessBuffer {
   std::mutex mu;
@@ -123,7 +125,6 @@ void log_access(const AccessRecord& r) {
   b.lines += line;
   if (!b.batching) {
     write_out(b.lines);  // under the lock: lines from several threads never interleave
-    b.lines.clear();
   } else if (b.lines.size() >= kAccessBufferBytes) {
     b.cv.notify_one();
   }
@@ -143,7 +144,6 @@ LogFlusher::LogFlusher() {
       bool stop = b.stop;
       lock.unlock();
       write_out(batch);
-      batch.clear();
       if (stop) return;
       lock.lock();
     }
@@ -160,7 +160,6 @@ LogFlusher::~LogFlusher() {
   b.flusher.join();
   std::lock_guard<std::mutex> lock(b.mu);
   write_out(b.lines);  // lines added while the flusher wrote its last batch
-  b.lines.clear();
   b.batching = false;
 }
 

@@ -87,7 +87,8 @@ int main() {
       server.wait_idle(std::chrono::milliseconds(2000));
     }
     // Every suspended connection is answered before MHD stops (it may not stop with one):
-    // the lanes and workers finish what they hold, and later requests run inline.
+    // the lanes and workers finish what they hold, and a later request that needs a
+    // worker is answered 503 at once.
     read_lanes.stop();
     write_lanes.stop();
     workers.stop();

@@ -8,7 +8,7 @@
 
 namespace sk::shim {
 
-Workers::Workers(unsigned threads, const char* name) : size_(threads) {
+Workers::Workers(unsigned threads, const char* name) {
   for (unsigned i = 0; i < threads; ++i) {
     threads_.emplace_back([this] { loop(); });
     pthread_setname_np(threads_.back().native_handle(), name);
@@ -36,8 +36,8 @@ void Workers::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
 }
 
 void Workers::loop() {

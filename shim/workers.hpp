@@ -25,7 +25,7 @@ class Workers {
   // was not run, and the caller answers for it.
   bool post(Task task);
 
-  size_t size() const { return size_; }
+  size_t size() const { return threads_.size(); }
   size_t queued() const;  // tasks waiting for a worker
   // Runs every task already queued, then joins the threads.
   void stop();
@@ -37,8 +37,7 @@ class Workers {
   std::condition_variable cv_;
   std::deque<Task> queue_;
   bool stopping_ = false;
-  std::vector<std::thread> threads_;
-  size_t size_ = 0;
+  std::vector<std::thread> threads_;  // joined by stop(), never resized
 };
 
 }  // namespace sk::shim

@@ -91,8 +91,7 @@ Num permanent(const std::string& text) {
 }  // namespace
 
 Num zero() {
-  static Num made;  // every sign test compares with it
-  if (!made.datum) made = permanent("0");
+  static const Num made = permanent("0");  // every sign test compares with it
   return made;
 }
 Num add(Num a, Num b) { return wrap(call2(numeric_add, d(a), d(b))); }
@@ -122,8 +121,7 @@ Num div_round(Num a, Num b, int scale) {
     it = units.emplace(scale, std::make_pair(unit, inverse)).first;
   }
   const auto& [unit, inverse_unit] = it->second;
-  static Num two;
-  if (!two.datum) two = permanent("2");
+  static const Num two = permanent("2");
   Num numerator = add(mul(mul(two, abs_a), unit), abs_b);
   Num q = wrap(call2(numeric_div_trunc, d(numerator), d(mul(two, abs_b))));
   Num result = wrap(call2(numeric_round, d(mul(q, inverse_unit)), Int32GetDatum(scale)));
