@@ -1,6 +1,7 @@
 // Module entry: PostgreSQL loads this from shared_preload_libraries (the webhook worker
 // needs it) or on first use.
 #include "ledger/catalog_facts.hpp"
+#include "ledger/ledger.hpp"
 #include "pg/postgres.hpp"
 #include "platform/auth.hpp"
 #include "platform/context.hpp"
@@ -20,6 +21,7 @@ void _PG_init(void) {
   sk::events::register_callbacks();
   sk::currency::register_callbacks();
   sk::ledger::register_catalog_facts_callbacks();
+  sk::ledger::register_stock_callbacks();
   // The worker and its wake-up latch need shared memory, so only a preloaded library
   // starts them (shared_preload_libraries = 'sk_inventory').
   if (process_shared_preload_libraries_in_progress) {

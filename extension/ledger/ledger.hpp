@@ -22,6 +22,9 @@ inline constexpr std::string_view kMovementTypes[] = {"receipt", "sale", "return
 // Stock objects of items now, keyed by item id; ids the tenant does not have are absent.
 std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids);
 
+// From _PG_init: stock objects' per-backend cache of the balances' split.
+void register_stock_callbacks();
+
 // Shapes shared by the routes (and by later issues: GRNs, counts, MCP tools).
 schema::Schema movement_type_schema();
 schema::Schema movement_request_schema();

@@ -5,6 +5,7 @@
 // SQL reaches the same renderer through sk.stock_object(items) (reports, events, DBAs).
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "ledger/decimal.hpp"
 #include "ledger/formats.hpp"
@@ -12,6 +13,7 @@
 #include "ledger/ledger.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
+#include "platform/caches.hpp"
 #include "platform/context.hpp"
 #include "platform/currency.hpp"
 
@@ -25,7 +27,8 @@ namespace {
 // per backend (ledger/catalog_facts, read after the statement) and the tenant's currency
 // (cached too). A caller without a tenant (a DBA) reads sk.items, each item in its
 // account's currency.
-constexpr const char* kItemStock = "SELECT s.item_id, s.on_hand, s.wac FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[])";
+constexpr const char* kItemStock =
+    "SELECT s.item_id, s.on_hand, s.wac, s.last_seq FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[])";
 constexpr const char* kItemsOfAnyTenant = R"SQL(
 SELECT i.id, i.sku, i.livemode, s.on_hand, s.wac, i.reorder_point, i.track_lots, a.currency, sk.currency_exponent(a.currency)
   FROM sk.items i JOIN sk.accounts a ON a.id = i.account_id
@@ -39,6 +42,7 @@ struct ItemRow {
   bool track_lots = false;
   pg::Text on_hand, wac, reorder_point;
   currency::Currency money;
+  pg::Text last_seq;  // a tenant's item that has moved: the state of its balances
 };
 
 std::map<std::string, ItemRow> item_rows(const std::vector<std::string>& ids) {
@@ -51,11 +55,16 @@ std::map<std::string, ItemRow> item_rows(const std::vector<std::string>& ids) {
                                currency::Currency{r.text(7), std::stoi(r.text(8))}};
     return out;
   }
-  std::map<std::string, std::pair<pg::Text, pg::Text>> stock;  // on_hand, wac
-  for (const auto& r : pg::exec_ids(kItemStock, ids).rows) stock[r.text(0)] = {r[1], r[2]};
+  std::map<std::string, pg::Row> stock;  // item_id, on_hand, wac, last_seq
+  for (auto& r : pg::exec_ids(kItemStock, ids).rows) stock[r.text(0)] = std::move(r);
   for (auto& [id, facts] : item_facts(ids)) {
-    const auto& [on_hand, wac] = stock[id];
-    out[id] = ItemRow{std::move(facts.sku), tenant->livemode, facts.track_lots, on_hand, wac, facts.reorder_point, *money};
+    ItemRow row{std::move(facts.sku), tenant->livemode, facts.track_lots, {}, {}, facts.reorder_point, *money, {}};
+    if (auto s = stock.find(id); s != stock.end()) {
+      row.on_hand = s->second[1];
+      row.wac = s->second[2];
+      row.last_seq = s->second[3];
+    }
+    out[id] = std::move(row);
   }
   return out;
 }
@@ -73,6 +82,29 @@ struct Split {
   std::map<std::string, dec::Num> by_location;  // ordered by location id
   std::map<std::string, dec::Num> by_lot;
 };
+
+// An item's split by location and by lot, rendered, for one state of its balances.
+struct RenderedSplit {
+  std::string last_seq;
+  std::string locations;
+  std::string lots;  // as if the item tracked lots
+};
+
+// Every movement bumps its item's item_stock.last_seq in the statement that changes the
+// item's balances, so in any snapshot (tenant, item, last_seq) names one set of balances:
+// an item that has not moved since its split was rendered is answered from its stock row
+// alone, without reading its balances and lots (a fifth of a GET's cost). Filled only by
+// transactions that have written nothing, so never from a state that may not commit;
+// sk.rebuild_balances() deletes the balances, which drops it on every backend.
+constexpr const char* kBalancesTable = "sk.stock_balances";
+constexpr size_t kMaxSplits = 20000;  // a bound, not a working set: refilled on demand
+std::unordered_map<std::string, RenderedSplit> g_splits;
+
+void forget_splits() { g_splits.clear(); }
+
+std::string split_key(const context::Tenant& tenant, const std::string& item_id) {
+  return tenant.account_id + (tenant.livemode ? "/live/" : "/test/") + item_id;
+}
 
 void append_field(std::string& out, const char* name, const pg::Text& value) {
   out += ",\"";
@@ -125,17 +157,12 @@ std::string locations_json(const std::map<std::string, dec::Num>& by_location) {
   return out + "]";
 }
 
-}  // namespace
-
-std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids) {
-  std::map<std::string, std::string> out;
-  if (item_ids.empty()) return out;
-  const auto items = item_rows(item_ids);
-  if (items.empty()) return out;
-
+// Reads the balances (and lots) of `ids` and renders their splits; items without a
+// balance get empty ones.
+std::map<std::string, RenderedSplit> read_splits(const std::vector<std::string>& ids) {
   std::map<std::string, Split> splits;
   std::vector<std::string> lot_ids;
-  for (const auto& row : pg::exec_ids(kBalances, item_ids).rows) {
+  for (const auto& row : pg::exec_ids(kBalances, ids).rows) {
     dec::Num qty = dec::parse(row.text(3));
     Split& split = splits[row.text(0)];
     dec::add_to(split.by_location, row.text(1), qty);
@@ -148,11 +175,56 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
   if (!lot_ids.empty())
     for (const auto& row : pg::exec_ids(kLots, lot_ids).rows) lots[row.text(0)] = Lot{row.text(1), row[2]};
 
-  const std::string as_of = formats::rfc3339_now();  // the instant of reading
   static const Split kNone;
-  for (const auto& [id, item] : items) {
+  std::map<std::string, RenderedSplit> out;
+  for (const auto& id : ids) {
     auto split = splits.find(id);
     const Split& s = split == splits.end() ? kNone : split->second;
+    out[id] = RenderedSplit{"", locations_json(s.by_location), lots_json(s.by_lot, lots)};
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_stock_callbacks() { caches::watch(kBalancesTable, forget_splits); }
+
+std::map<std::string, std::string> stock_objects(const std::vector<std::string>& item_ids) {
+  std::map<std::string, std::string> out;
+  if (item_ids.empty()) return out;
+  const auto items = item_rows(item_ids);
+  if (items.empty()) return out;
+
+  // Splits from the cache where the item has not moved since; the rest read now.
+  const auto tenant = context::tenant();
+  std::map<std::string, const RenderedSplit*> splits;
+  std::vector<std::string> unread;
+  for (const auto& [id, item] : items) {
+    auto cached = tenant && item.last_seq ? g_splits.find(split_key(*tenant, id)) : g_splits.end();
+    if (cached != g_splits.end() && cached->second.last_seq == *item.last_seq) splits[id] = &cached->second;
+    else unread.push_back(id);
+  }
+  std::map<std::string, RenderedSplit> read;
+  if (!unread.empty()) {
+    read = read_splits(unread);
+    const bool committed_state = GetTopTransactionIdIfAny() == InvalidTransactionId;
+    if (tenant && committed_state) {
+      caches::filled(kBalancesTable);
+      if (g_splits.size() + read.size() > kMaxSplits) g_splits.clear();
+    }
+    for (auto& [id, split] : read) {
+      const ItemRow& item = items.at(id);
+      if (tenant && committed_state && item.last_seq) {
+        split.last_seq = *item.last_seq;
+        g_splits[split_key(*tenant, id)] = split;
+      }
+      splits[id] = &split;
+    }
+  }
+
+  const std::string as_of = formats::rfc3339_now();  // the instant of reading
+  for (const auto& [id, item] : items) {
+    const RenderedSplit& split = *splits.at(id);
     dec::Num on_hand = dec::parse(item.on_hand.value_or("0"));
     dec::Num wac = dec::parse(item.wac.value_or("0"));
     std::string o = "{\"object\":\"stock\",\"item_id\":";
@@ -166,8 +238,8 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
     append_field(o, "currency", item.money.code);
     append_field(o, "as_of", as_of);
     append_field(o, "reorder_point", item.reorder_point);
-    o += ",\"locations\":" + locations_json(s.by_location);
-    o += ",\"lots\":" + (item.track_lots ? lots_json(s.by_lot, lots) : std::string("[]"));
+    o += ",\"locations\":" + split.locations;
+    o += ",\"lots\":" + (item.track_lots ? split.lots : std::string("[]"));
     o += '}';
     out.emplace(id, std::move(o));
   }

@@ -105,12 +105,11 @@ IdList id_list(const std::string& sql, const std::vector<std::string>& ids) {
   static std::unordered_map<std::string, std::string> scalar;
   auto [it, fresh] = scalar.try_emplace(sql);
   if (fresh) {
-    static const std::string any = "= ANY ($", cast = "::text[])";
+    static const std::string any = "= ANY ($1::text[])";
     std::string& out = it->second;
     out = sql;
-    size_t at = out.find(any), close = at == std::string::npos ? at : out.find(cast, at);
-    if (close == std::string::npos) throw std::logic_error("pg::exec_ids: no = ANY ($n::text[]) in the statement");
-    out.replace(at, close + cast.size() - at, "= " + out.substr(at + any.size() - 1, close - (at + any.size() - 1)));
+    if (out.find(any) == std::string::npos) throw std::logic_error("pg::exec_ids: no = ANY ($1::text[]) in the statement");
+    for (size_t at = out.find(any); at != std::string::npos; at = out.find(any, at)) out.replace(at, any.size(), "= $1");
   }
   return {it->second, ids[0]};
 }

@@ -73,7 +73,7 @@ class ArrayColumns {
 };
 
 // Runs a statement over a list of ids, written with `= ANY ($1::text[])` (its only
-// parameter). For one id it runs `= $1` with the id itself: a generic plan made while a
+// parameter, as often as needed). For one id it runs `= $1` with the id itself: a generic plan made while a
 // table was nearly empty reads `= ANY` as a filter over the tenant's rows (it cannot know
 // the array's length), a single value always by key. One id is the hot path (a movement
 // POST, GET /items/{id}/stock); lists are planned again once statistics come.

@@ -11,6 +11,15 @@ export function psql(sql) {
   return execFileSync(cmd, [...args, '-tA', '-c', sql], { encoding: 'utf8' }).trim();
 }
 
+// Several statements in one session (one backend), each in its own transaction unless
+// it opens one; returns each statement's output.
+export function psqlSession(...statements) {
+  const [cmd, ...args] = (process.env.SK_PSQL ?? 'psql').split(' ');
+  const out = execFileSync(cmd, [...args, '-tA', '-v', 'ON_ERROR_STOP=1', ...statements.flatMap((s) => ['-c', s])],
+    { encoding: 'utf8' });
+  return out.trim().split('\n');
+}
+
 // A fresh account; returns { id, test, live } with its two secret keys.
 export function createAccount(name = 'HTTP test', currency = 'USD') {
   const out = JSON.parse(psql(`SELECT sk.create_account('${name.replace(/'/g, "''")}', '${currency}')`));
