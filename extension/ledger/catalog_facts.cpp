@@ -26,10 +26,6 @@ std::unordered_map<std::string, std::string> g_default_location;
 void forget_items() { g_facts.clear(); }
 void forget_locations() { g_default_location.clear(); }
 
-std::string cache_key(const context::Tenant& tenant, const std::string& id = "") {
-  return tenant.account_id + (tenant.livemode ? "/live/" : "/test/") + id;
-}
-
 std::map<std::string, ItemFacts> query(const std::vector<std::string>& ids) {
   std::map<std::string, ItemFacts> out;
   for (const auto& row : pg::exec_ids(kFacts, ids).rows)
@@ -45,7 +41,7 @@ std::map<std::string, ItemFacts> item_facts(const std::vector<std::string>& ids)
   std::map<std::string, ItemFacts> out;
   std::vector<std::string> missing;
   for (const auto& id : ids) {
-    auto it = g_facts.find(cache_key(*tenant, id));
+    auto it = g_facts.find(tenant->key(id));
     if (it != g_facts.end()) out.emplace(id, it->second);
     else missing.push_back(id);
   }
@@ -54,7 +50,7 @@ std::map<std::string, ItemFacts> item_facts(const std::vector<std::string>& ids)
   caches::filled(kItems);
   if (g_facts.size() + found.size() > kMaxCached) g_facts.clear();
   for (auto& [id, facts] : found) {
-    g_facts[cache_key(*tenant, id)] = facts;
+    g_facts[tenant->key(id)] = facts;
     out.emplace(id, std::move(facts));
   }
   return out;
@@ -63,7 +59,7 @@ std::map<std::string, ItemFacts> item_facts(const std::vector<std::string>& ids)
 std::string default_location() {
   auto tenant = context::tenant();
   if (!tenant) return pg::exec_value(kDefaultLocation).value_or("");
-  std::string key = cache_key(*tenant);
+  std::string key = tenant->key();
   if (auto it = g_default_location.find(key); it != g_default_location.end()) return it->second;
   std::string id = pg::exec_value(kDefaultLocation).value_or("");
   caches::filled(kLocations);

@@ -1,5 +1,6 @@
 // The stock object of items now: on-hand, WAC and value from the item's cache row, the
-// split by location and by lot from its balances. Built here from plain index lookups
+// split by location and by lot from its balances (or from this backend's rendering of
+// them, while the item has not moved). Built here from plain index lookups
 // rather than one SQL expression with grouped subqueries: GET /items/{id}/stock is the
 // hottest read of the API, and executor start-up of aggregates dominated it.
 // SQL reaches the same renderer through sk.stock_object(items) (reports, events, DBAs).
@@ -102,10 +103,6 @@ std::unordered_map<std::string, RenderedSplit> g_splits;
 
 void forget_splits() { g_splits.clear(); }
 
-std::string split_key(const context::Tenant& tenant, const std::string& item_id) {
-  return tenant.account_id + (tenant.livemode ? "/live/" : "/test/") + item_id;
-}
-
 void append_field(std::string& out, const char* name, const pg::Text& value) {
   out += ",\"";
   out += name;
@@ -200,7 +197,7 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
   std::map<std::string, const RenderedSplit*> splits;
   std::vector<std::string> unread;
   for (const auto& [id, item] : items) {
-    auto cached = tenant && item.last_seq ? g_splits.find(split_key(*tenant, id)) : g_splits.end();
+    auto cached = tenant && item.last_seq ? g_splits.find(tenant->key(id)) : g_splits.end();
     if (cached != g_splits.end() && cached->second.last_seq == *item.last_seq) splits[id] = &cached->second;
     else unread.push_back(id);
   }
@@ -216,7 +213,7 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
       const ItemRow& item = items.at(id);
       if (tenant && committed_state && item.last_seq) {
         split.last_seq = *item.last_seq;
-        g_splits[split_key(*tenant, id)] = split;
+        g_splits[tenant->key(id)] = split;
       }
       splits[id] = &split;
     }

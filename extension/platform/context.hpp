@@ -10,6 +10,10 @@ namespace sk::context {
 struct Tenant {
   std::string account_id;
   bool livemode = false;
+
+  // A key for what a backend caches per tenant ("acct_…/test/itm_…"): a pooled backend
+  // serves many tenants, and RLS decides what each may see.
+  std::string key(const std::string& id = "") const { return account_id + (livemode ? "/live/" : "/test/") + id; }
 };
 
 void set_tenant(const Tenant& t);
