@@ -2,8 +2,9 @@
 # `make bench` (DESIGN.md section 12): on a throwaway cluster with normal durability,
 # pgbench TPC-B-like and select-only as the baseline, then the API through the real
 # shim under wrk with unique Idempotency-Keys: single-movement POST, GET /items/{id}/stock
-# and batch POST. Prints every figure, its ratio to its baseline or goal, p50/p99
-# latency and the shim's peak memory. Nothing is asserted: timings are not tests.
+# and batch POST, each run (baselines too) from a settled cluster: vacuumed, checkpointed.
+# Prints every figure, its ratio to its baseline or goal, p50/p99 latency and the shim's
+# peak memory. Nothing is asserted: timings are not tests.
 #
 # Environment: SK_BENCH_CLIENTS (16), SK_BENCH_THREADS (2), SK_BENCH_SECONDS (15),
 # SK_BENCH_SCALE (10), SK_BENCH_ITEMS (1000), SK_BENCH_BATCH_CLIENTS (4),
@@ -53,8 +54,19 @@ step "pgbench: initialise scale $SCALE"
 "${PSQL[@]}" -d postgres -c "CREATE DATABASE pgbench"
 "${PGBENCH[@]}" -i -q -s "$SCALE" pgbench >/dev/null 2>&1
 
+# Before every measured run, the baselines' and the API's alike: both databases vacuumed and
+# analyzed, and a checkpoint, so that no run pays for the autovacuum or the dirty pages the
+# run before it left (autovacuum of pgbench_accounts, due a minute after TPC-B-like, landed
+# in the GET run). pgbench vacuums its own tables before a run unless told not to (-n).
+settle() {
+  "${PSQL[@]}" -d pgbench -c "VACUUM ANALYZE"
+  "${PSQL[@]}" -d sk -c "VACUUM ANALYZE"
+  "${PSQL[@]}" -d postgres -c "CHECKPOINT"
+}
+
 pgbench_tps() {  # args: extra pgbench options; prints "tps avg_latency_ms"
   local out
+  settle
   out=$("${PGBENCH[@]}" -n -c "$CLIENTS" -j "$THREADS" -T "$SECONDS_EACH" "$@" pgbench 2>/dev/null)
   printf '%s %s\n' "$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out")" "$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")"
 }
@@ -96,6 +108,7 @@ BASE="http://127.0.0.1:$HTTP_PORT"
 export SK_BENCH_KEY=$KEY SK_BENCH_ITEMS_FILE=$ITEMS_FILE SK_BENCH_RUN="run$(date +%s)"
 run_wrk() {  # args: script connections; prints the SKBENCH line's fields
   local out
+  settle
   out=$(wrk -t "$THREADS" -c "$2" -d "${SECONDS_EACH}s" --timeout 30s --latency -s "bench/$1" "$BASE" 2>&1)
   printf '%s\n' "$out" >>"$SK_RUN_DIR/wrk.log"
   grep '^SKBENCH' <<<"$out" | tail -1
@@ -111,6 +124,7 @@ GET=$(run_wrk get_stock.lua "$CLIENTS")
 step "wrk: batch POST (1000 movements each), $BATCH_CLIENTS connections"
 BATCH=$(run_wrk post_batch.lua "$BATCH_CLIENTS")
 step "webhooks: $((10 * 1000)) deliveries to a local receiver, then 200 movement-to-delivery latencies"
+settle
 WEBHOOK=$(node bench/webhooks.mjs "$BASE" "$KEY" "$ITEMS_FILE" | grep '^SKWEBHOOK' | tail -1)
 RSS_KB=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SHIM_PID/status")
 VERIFY=$("${PSQL[@]}" -d sk -tAc "SELECT count(*) FROM sk.verify_balances()")
