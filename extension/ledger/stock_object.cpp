@@ -95,8 +95,11 @@ struct RenderedSplit {
 // item's balances, so in any snapshot (tenant, item, last_seq) names one set of balances:
 // an item that has not moved since its split was rendered is answered from its stock row
 // alone, without reading its balances and lots (a fifth of a GET's cost). Filled only by
-// transactions that have written nothing, so never from a state that may not commit;
-// sk.rebuild_balances() deletes the balances, which drops it on every backend.
+// reads whose statements share one snapshot (a read-only scope: the stock row and the
+// balances agree) in transactions that have written nothing, so never from a state that
+// may not commit; sk.rebuild_balances() deletes the balances, which drops it on every
+// backend. Entries are copied out, never pointed to: the statements that read the rest may
+// process an invalidation that clears the cache.
 constexpr const char* kBalancesTable = "sk.stock_balances";
 constexpr size_t kMaxSplits = 20000;  // a bound, not a working set: refilled on demand
 std::unordered_map<std::string, RenderedSplit> g_splits;
@@ -194,34 +197,33 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
 
   // Splits from the cache where the item has not moved since; the rest read now.
   const auto tenant = context::tenant();
-  std::map<std::string, const RenderedSplit*> splits;
+  std::map<std::string, RenderedSplit> splits;
   std::vector<std::string> unread;
   for (const auto& [id, item] : items) {
     auto cached = tenant && item.last_seq ? g_splits.find(tenant->key(id)) : g_splits.end();
-    if (cached != g_splits.end() && cached->second.last_seq == *item.last_seq) splits[id] = &cached->second;
+    if (cached != g_splits.end() && cached->second.last_seq == *item.last_seq) splits.emplace(id, cached->second);
     else unread.push_back(id);
   }
-  std::map<std::string, RenderedSplit> read;
   if (!unread.empty()) {
-    read = read_splits(unread);
-    const bool committed_state = GetTopTransactionIdIfAny() == InvalidTransactionId;
-    if (tenant && committed_state) {
+    auto read = read_splits(unread);
+    const bool fill = tenant && pg::ReadOnlyScope::active() && GetTopTransactionIdIfAny() == InvalidTransactionId;
+    if (fill) {
       caches::filled(kBalancesTable);
       if (g_splits.size() + read.size() > kMaxSplits) g_splits.clear();
     }
     for (auto& [id, split] : read) {
       const ItemRow& item = items.at(id);
-      if (tenant && committed_state && item.last_seq) {
+      if (fill && item.last_seq) {
         split.last_seq = *item.last_seq;
         g_splits[tenant->key(id)] = split;
       }
-      splits[id] = &split;
+      splits.emplace(id, std::move(split));
     }
   }
 
   const std::string as_of = formats::rfc3339_now();  // the instant of reading
   for (const auto& [id, item] : items) {
-    const RenderedSplit& split = *splits.at(id);
+    const RenderedSplit& split = splits.at(id);
     dec::Num on_hand = dec::parse(item.on_hand.value_or("0"));
     dec::Num wac = dec::parse(item.wac.value_or("0"));
     std::string o = "{\"object\":\"stock\",\"item_id\":";

@@ -340,6 +340,8 @@ ReadOnlyScope::ReadOnlyScope() : outer_(g_read_only) { g_read_only = true; }
 
 ReadOnlyScope::~ReadOnlyScope() { g_read_only = outer_; }
 
+bool ReadOnlyScope::active() { return g_read_only; }
+
 void in_subtransaction(const std::function<void()>& body) {
   MemoryContext cxt = CurrentMemoryContext;
   ResourceOwner owner = CurrentResourceOwner;

@@ -109,6 +109,7 @@ class ReadOnlyScope {
  public:
   ReadOnlyScope();
   ~ReadOnlyScope();
+  static bool active();  // one is open
   ReadOnlyScope(const ReadOnlyScope&) = delete;
   ReadOnlyScope& operator=(const ReadOnlyScope&) = delete;
 
