@@ -73,10 +73,11 @@ class ArrayColumns {
 };
 
 // Runs a statement over a list of ids, written with `= ANY ($1::text[])` (its only
-// parameter, as often as needed). For one id it runs `= $1` with the id itself: a generic plan made while a
-// table was nearly empty reads `= ANY` as a filter over the tenant's rows (it cannot know
-// the array's length), a single value always by key. One id is the hot path (a movement
-// POST, GET /items/{id}/stock); lists are planned again once statistics come.
+// parameter, as often as needed). For one id it runs `= $1` with the id itself: a generic
+// plan made while a table was nearly empty reads `= ANY` as a filter over the tenant's rows
+// (it cannot know the array's length), a single value always by key. One id is the hot
+// path (a movement POST, GET /items/{id}/stock); lists are planned again once statistics
+// come.
 Result exec_ids(const std::string& sql, const std::vector<std::string>& ids);
 
 // Runs a prepared statement. `sql` is both the statement and its cache key.
