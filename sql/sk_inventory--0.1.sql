@@ -571,9 +571,10 @@ CREATE TABLE sk.item_stock (
   PRIMARY KEY (account_id, livemode, item_id)
 ) WITH (fillfactor = 50);  -- every movement updates its item's row: room for HOT updates
 
--- Stock objects cache an item's split by location and lot per item_stock.last_seq, which
--- every movement bumps with the balances it changes. Only sk.rebuild_balances() changes
--- balances otherwise, and it deletes them first: that drops the cache on every backend.
+-- Stock objects cache an item's split by location and lot per version of its item_stock
+-- row, which every transaction that changes its balances writes (ledger/stock_object).
+-- sk.rebuild_balances() deletes the balances first: this frees the splits it made stale
+-- on every backend.
 CREATE TRIGGER stock_balances_rebuilt AFTER DELETE OR TRUNCATE ON sk.stock_balances
   FOR EACH STATEMENT EXECUTE FUNCTION sk.invalidate_backend_caches();
 

@@ -29,7 +29,7 @@ namespace {
 // (cached too). A caller without a tenant (a DBA) reads sk.items, each item in its
 // account's currency.
 constexpr const char* kItemStock =
-    "SELECT s.item_id, s.on_hand, s.wac, s.last_seq FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[])";
+    "SELECT s.item_id, s.on_hand, s.wac, s.last_seq, s.xmin FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[])";
 constexpr const char* kItemsOfAnyTenant = R"SQL(
 SELECT i.id, i.sku, i.livemode, s.on_hand, s.wac, i.reorder_point, i.track_lots, a.currency, sk.currency_exponent(a.currency)
   FROM sk.items i JOIN sk.accounts a ON a.id = i.account_id
@@ -43,7 +43,7 @@ struct ItemRow {
   bool track_lots = false;
   pg::Text on_hand, wac, reorder_point;
   currency::Currency money;
-  pg::Text last_seq;  // a tenant's item that has moved: the state of its balances
+  pg::Text version;  // a tenant's item that has moved: its stock row's last_seq/xmin
 };
 
 std::map<std::string, ItemRow> item_rows(const std::vector<std::string>& ids) {
@@ -56,14 +56,14 @@ std::map<std::string, ItemRow> item_rows(const std::vector<std::string>& ids) {
                                currency::Currency{r.text(7), std::stoi(r.text(8))}};
     return out;
   }
-  std::map<std::string, pg::Row> stock;  // item_id, on_hand, wac, last_seq
+  std::map<std::string, pg::Row> stock;  // item_id, on_hand, wac, last_seq, xmin
   for (auto& r : pg::exec_ids(kItemStock, ids).rows) stock[r.text(0)] = std::move(r);
   for (auto& [id, facts] : item_facts(ids)) {
     ItemRow row{std::move(facts.sku), tenant->livemode, facts.track_lots, {}, {}, facts.reorder_point, *money, {}};
     if (auto s = stock.find(id); s != stock.end()) {
       row.on_hand = s->second[1];
       row.wac = s->second[2];
-      row.last_seq = s->second[3];
+      row.version = s->second.text(3) + "/" + s->second.text(4);
     }
     out[id] = std::move(row);
   }
@@ -86,20 +86,24 @@ struct Split {
 
 // An item's split by location and by lot, rendered, for one state of its balances.
 struct RenderedSplit {
-  std::string last_seq;
+  std::string version;  // of the item's stock row it was read with
   std::string locations;
   std::string lots;  // as if the item tracked lots
 };
 
-// Every movement bumps its item's item_stock.last_seq in the statement that changes the
-// item's balances, so in any snapshot (tenant, item, last_seq) names one set of balances:
-// an item that has not moved since its split was rendered is answered from its stock row
-// alone, without reading its balances and lots (a fifth of a GET's cost). Filled only by
-// reads whose statements share one snapshot (a read-only scope: the stock row and the
-// balances agree) in transactions that have written nothing, so never from a state that
-// may not commit; sk.rebuild_balances() deletes the balances, which drops it on every
-// backend. Entries are copied out, never pointed to: the statements that read the rest may
-// process an invalidation that clears the cache.
+// An item's balances change only in a transaction that also writes its item_stock row:
+// every movement updates the row (bumping last_seq) in the statement that changes the
+// balances, and sk.rebuild_balances() deletes and inserts every row. So in any snapshot
+// the row's version (last_seq and xmin) names one set of balances: an item whose row is
+// the one its split was rendered with is answered from that row alone, without reading
+// its balances and lots (a fifth of a GET's cost). The version, not an invalidation,
+// keeps a split current: a read under a snapshot older than a rebuild may fill the cache
+// after the rebuild's invalidation was processed, but only under the old row's version.
+// Filled only by reads whose statements share one snapshot (a read-only scope: the row
+// and the balances agree) in transactions that have written nothing, so never from a
+// state that may not commit. Entries are copied out, never pointed to: the statements
+// that read the rest may process an invalidation that clears the cache (a rebuild's
+// delete of the balances does, to free what it made stale).
 constexpr const char* kBalancesTable = "sk.stock_balances";
 constexpr size_t kMaxSplits = 20000;  // a bound, not a working set: refilled on demand
 std::unordered_map<std::string, RenderedSplit> g_splits;
@@ -200,8 +204,8 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
   std::map<std::string, RenderedSplit> splits;
   std::vector<std::string> unread;
   for (const auto& [id, item] : items) {
-    auto cached = tenant && item.last_seq ? g_splits.find(tenant->key(id)) : g_splits.end();
-    if (cached != g_splits.end() && cached->second.last_seq == *item.last_seq) splits.emplace(id, cached->second);
+    auto cached = tenant && item.version ? g_splits.find(tenant->key(id)) : g_splits.end();
+    if (cached != g_splits.end() && cached->second.version == *item.version) splits.emplace(id, cached->second);
     else unread.push_back(id);
   }
   if (!unread.empty()) {
@@ -213,8 +217,8 @@ std::map<std::string, std::string> stock_objects(const std::vector<std::string>&
     }
     for (auto& [id, split] : read) {
       const ItemRow& item = items.at(id);
-      if (fill && item.last_seq) {
-        split.last_seq = *item.last_seq;
+      if (fill && item.version) {
+        split.version = *item.version;
         g_splits[tenant->key(id)] = split;
       }
       splits.emplace(id, std::move(split));

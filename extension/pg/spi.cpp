@@ -110,7 +110,10 @@ IdList id_list(const std::string& sql, const std::vector<std::string>& ids) {
     static const std::string any = "= ANY ($1::text[])";
     std::string& out = it->second;
     out = sql;
-    if (out.find(any) == std::string::npos) throw std::logic_error("pg::exec_ids: no = ANY ($1::text[]) in the statement");
+    if (out.find(any) == std::string::npos) {
+      scalar.erase(it);  // or the next call would run the statement unrewritten
+      throw std::logic_error("pg::exec_ids: no = ANY ($1::text[]) in the statement");
+    }
     for (size_t at = out.find(any); at != std::string::npos; at = out.find(any, at)) out.replace(at, any.size(), "= $1");
   }
   return {it->second, ids[0]};

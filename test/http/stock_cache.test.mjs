@@ -38,12 +38,15 @@ test('stock: the split read again follows every movement of the item', async () 
   assert.deepEqual(split(many), split(after), 'GET /stock renders the same split');
 });
 
+// sk.invoke over SQL, for tests that need one backend throughout (the cache is per backend).
+const invokeSql = (acct, method, path, body, idem) =>
+  `SELECT body FROM sk.invoke('${method}', '/inventory/v1${path}', NULL, 'Bearer ${acct.test}', ` +
+  `${idem ? `'${idem}'` : 'NULL'}, 'cache-test', ${body ? `'${JSON.stringify(body)}'` : 'NULL'})`;
+
 test('stock: a split read inside a transaction that rolls back is never served later', async () => {
   const { acct, it, b, home } = await setup('CACHE-2');
   await move(acct, { item_id: it.id, qty: 10, type: 'receipt', unit_cost: '2.00' });
-  const invoke = (method, path, body, idem) =>
-    `SELECT body FROM sk.invoke('${method}', '/inventory/v1${path}', NULL, 'Bearer ${acct.test}', ` +
-    `${idem ? `'${idem}'` : 'NULL'}, 'cache-test', ${body ? `'${JSON.stringify(body)}'` : 'NULL'})`;
+  const invoke = (method, path, body, idem) => invokeSql(acct, method, path, body, idem);
   // One backend throughout: the cache is per backend.
   const out = psqlSession(
     invoke('GET', `/items/${it.id}/stock`),                                           // fills the cache (seq 1)
@@ -59,16 +62,29 @@ test('stock: a split read inside a transaction that rolls back is never served l
   assert.deepEqual(split(await stock(acct, it)), { [home]: '9' });
 });
 
-test('stock: rebuild_balances() drops every backend\'s cached splits', async () => {
+test('stock: after rebuild_balances() no split of the damaged balances is served, even one read under an older snapshot', async () => {
   const { acct, it, b, home } = await setup('CACHE-3');
   await move(acct, { item_id: it.id, qty: 10, type: 'receipt', unit_cost: '2.00' });
   await move(acct, { item_id: it.id, qty: 5, type: 'receipt', unit_cost: '2.00', location_id: b });
-  // Damage a balance, then move the item: the next read renders (and caches) the damage.
-  psql(`UPDATE sk.stock_balances SET on_hand = on_hand + 100 WHERE item_id = '${it.id}' AND location_id = '${b}'`);
-  await move(acct, { item_id: it.id, qty: -1, type: 'sale' });
-  assert.deepEqual(split(await stock(acct, it)), { [home]: '9', [b]: '105' }, 'the damaged balance, as stored');
-  assert.equal(psql(`SELECT count(*) FROM sk.verify_balances() WHERE item_id = '${it.id}'`), '1');
-  psql('SELECT sk.rebuild_balances()');
-  assert.equal(psql(`SELECT count(*) FROM sk.verify_balances() WHERE item_id = '${it.id}'`), '0');
-  assert.deepEqual(split(await stock(acct, it)), { [home]: '9', [b]: '5' }, 'read again from the repaired balances');
+  const get = invokeSql(acct, 'GET', `/items/${it.id}/stock`);
+  try {
+    // Damage a balance, then move the item: reads render the damage, as stored.
+    psql(`UPDATE sk.stock_balances SET on_hand = on_hand + 100 WHERE item_id = '${it.id}' AND location_id = '${b}'`);
+    await move(acct, { item_id: it.id, qty: -1, type: 'sale' });
+    assert.equal(psql(`SELECT count(*) FROM sk.verify_balances() WHERE item_id = '${it.id}'`), '1');
+    const out = psqlSession(
+      get,                                                      // caches the damaged split
+      'BEGIN ISOLATION LEVEL REPEATABLE READ', 'SELECT 1',      // a snapshot from before the repair
+      `\\! ${process.env.SK_PSQL ?? 'psql'} -c "SELECT sk.rebuild_balances()"`,  // repaired by another backend
+      get,                  // the old snapshot, after the repair's invalidation: reads and caches the damage again
+      'COMMIT',
+      get,                                                      // a snapshot after the repair
+    ).filter((line) => line.startsWith('{'));
+    assert.deepEqual(split(JSON.parse(out[0])), { [home]: '9', [b]: '105' }, 'the damaged balance, as stored');
+    assert.deepEqual(split(JSON.parse(out[1])), { [home]: '9', [b]: '105' }, 'the old snapshot still reads the damage');
+    assert.deepEqual(split(JSON.parse(out[2])), { [home]: '9', [b]: '5' }, 'the repaired balances, not a split cached from before');
+    assert.deepEqual(split(await stock(acct, it)), { [home]: '9', [b]: '5' }, 'over HTTP too');
+  } finally {
+    psql('SELECT sk.rebuild_balances()');  // later suites start from an undamaged ledger
+  }
 });
