@@ -96,7 +96,6 @@ SELECT count(*) FILTER (WHERE r.status <> 200)
        LATERAL sk.invoke('POST', '/inventory/v1/movements/batch', NULL, 'Bearer ' || :'key', 'bench-opening-' || b.chunk, 'bench',
                          json_build_object('movements', b.movements)::text) r;
 SQL
-"${PSQL[@]}" -d sk -c "VACUUM ANALYZE"
 
 step "the shim on :$HTTP_PORT (pool $CLIENTS, no rate limit)"
 SK_DATABASE_URL="host=$SK_RUN_DIR port=$SK_PGPORT dbname=sk user=sk_shim" SK_HTTP_PORT=$HTTP_PORT \

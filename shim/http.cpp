@@ -410,8 +410,8 @@ void HttpServer::wake() {
   (void)!write(wake_fd_, &one, sizeof one);
 }
 
-// sk-http: MHD's epoll set, the read lanes' sockets and the wake-up channel, in one poll.
-// A read's result and the connection waiting for it meet here without a thread switch.
+// sk-http: MHD's epoll set, the lanes' sockets and the wake-up channel, in one poll. A
+// call's result and the connection waiting for it meet here without a thread switch.
 void HttpServer::loop() {
   t_on_http_thread = true;
   const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);

@@ -2,10 +2,10 @@
 // limit, rate limiting, dispatch to the route table, response headers, access logs
 // and metrics. Route handlers never see MHD types.
 //
-// One thread (sk-http) runs MHD's event loop together with the read lanes' sockets. A
-// request waiting for its answer is a suspended connection, not a sleeping thread: the
-// handler hands the request on (a read lane, Workers) and the answer resumes it. A read
-// is answered in the same pass that reads its result, without a thread switch.
+// One thread (sk-http) runs MHD's event loop together with the lanes' sockets. A request
+// waiting for its answer is a suspended connection, not a sleeping thread: the handler
+// hands the request on (a lane, Workers) and the answer resumes it. A call on a lane is
+// answered in the same pass that reads its result, without a thread switch.
 #pragma once
 #include <poll.h>
 

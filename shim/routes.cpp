@@ -43,6 +43,10 @@ Response internal_error(const std::string& request_id) {
 
 namespace {
 
+Response shutting_down(const std::string& request_id) {
+  return problem(503, "service_unavailable", "The service is shutting down.", request_id);
+}
+
 using Answer = Response (*)(const Request&, Services&);
 
 // A handler that answers at once, on the HTTP thread.
@@ -66,7 +70,7 @@ void blocking(Request&& req, Services& s, Respond respond) {
     }
     respond(std::move(r));
   });
-  if (!posted) respond(problem(503, "service_unavailable", "The service is shutting down.", request_id));
+  if (!posted) respond(shutting_down(request_id));
 }
 
 Response healthz(const Request&, Services&) {
@@ -78,8 +82,7 @@ Response healthz(const Request&, Services&) {
 // Ready means a request could be served now: a pooled connection answers SELECT 1.
 // The wait is short so orchestrators probing a saturated shim get an answer quickly.
 Response readyz(const Request& req, Services& s) {
-  if (s.draining())
-    return problem(503, "service_unavailable", "The service is shutting down.", req.request_id);
+  if (s.draining()) return shutting_down(req.request_id);
   auto wait = std::chrono::milliseconds(std::min(s.config.request_timeout_ms, 2000u));
   Pool::Failure failure = Pool::Failure::none;
   std::string error;

@@ -1,5 +1,5 @@
-// Threads for the work that blocks: a write's sk.invoke() on a pooled connection (a
-// commit waits for its WAL flush), a read no read lane takes, /readyz and /metrics.
+// Threads for the work that blocks: an sk.invoke() on a pooled connection (a read no
+// read lane takes, a retry after a lost connection), /readyz and /metrics.
 // The HTTP thread never blocks; it hands such work here and the connection waits,
 // suspended, for the answer.
 #pragma once
