@@ -3,50 +3,24 @@
 #include <map>
 
 #include "ledger/formats.hpp"
-#include "pg/postgres.hpp"
-#include "pg/spi.hpp"
+#include "pg/catching.hpp"
 
 namespace sk::ledger::dec {
 namespace {
 
-[[noreturn]] void rethrow(MemoryContext cxt) {
-  MemoryContextSwitchTo(cxt);
-  ErrorData* edata = CopyErrorData();
-  FlushErrorState();
-  throw pg::PgError(unpack_sql_state(edata->sqlerrcode), edata->message ? edata->message : "numeric error",
-                    edata->constraint_name ? edata->constraint_name : "", edata);
-}
-
-// Runs `fn` (PostgreSQL calls on plain values only) inside PG_TRY.
-template <class Fn>
-Datum guard(Fn fn) {
-  MemoryContext cxt = CurrentMemoryContext;
-  volatile Datum out = 0;
-  volatile bool failed = false;
-  PG_TRY();
-  {
-    out = fn();
-  }
-  PG_CATCH();
-  {
-    failed = true;
-  }
-  PG_END_TRY();
-  if (failed) rethrow(cxt);
-  return out;
-}
+using pg::catching;
 
 Datum call1(PGFunction fn, Datum a) {
-  return guard([=] { return DirectFunctionCall1(fn, a); });
+  return catching([=] { return DirectFunctionCall1(fn, a); });
 }
 Datum call2(PGFunction fn, Datum a, Datum b) {
-  return guard([=] { return DirectFunctionCall2(fn, a, b); });
+  return catching([=] { return DirectFunctionCall2(fn, a, b); });
 }
 
 // The text of a formats:: call, guarded, as std::string.
 template <class Fn>
 std::string format(Fn fn) {
-  char* cstr = DatumGetCString(guard([=] { return CStringGetDatum(fn()); }));
+  char* cstr = DatumGetCString(catching([=] { return CStringGetDatum(fn()); }));
   std::string out(cstr);
   pfree(cstr);
   return out;
@@ -66,7 +40,7 @@ Datum d(Num n) { return static_cast<Datum>(n.datum); }
 
 Num parse(const std::string& text) {
   Datum cstr = cstring_copy(text);
-  Datum out = guard([=] { return DirectFunctionCall3(numeric_in, cstr, ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)); });
+  Datum out = catching([=] { return DirectFunctionCall3(numeric_in, cstr, ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)); });
   pfree(DatumGetPointer(cstr));  // on an error, it goes with the memory context
   return wrap(out);
 }
@@ -80,7 +54,7 @@ namespace {
 // A constant made once per backend, in TopMemoryContext: numeric functions never change
 // their arguments.
 Num permanent(const std::string& text) {
-  return wrap(guard([&text] {
+  return wrap(catching([&text] {
     MemoryContext cxt = MemoryContextSwitchTo(TopMemoryContext);
     Datum v = DirectFunctionCall3(numeric_in, CStringGetDatum(text.c_str()), ObjectIdGetDatum(InvalidOid),
                                   Int32GetDatum(-1));

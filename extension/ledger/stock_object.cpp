@@ -14,6 +14,7 @@
 #include "ledger/ledger.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
+#include "pg/tenant_rows.hpp"
 #include "platform/caches.hpp"
 #include "platform/context.hpp"
 #include "platform/currency.hpp"
@@ -24,9 +25,9 @@ namespace {
 // RLS binds every statement to the verified tenant. Statements read plain columns;
 // numbers and times are formatted here (ledger/formats, the SQL helpers' formats).
 //
-// A tenant's items: the stock row from item_stock, the rest from the item facts cached
-// per backend (ledger/catalog_facts, read after the statement) and the tenant's currency
-// (cached too). A caller without a tenant (a DBA) reads sk.items, each item in its
+// A tenant's items: the stock row from item_stock (in a read, fetched by its key without
+// a statement: pg/tenant_rows), the rest from the item facts cached per backend
+// (ledger/catalog_facts, read after the statement) and the tenant's currency (cached too). A caller without a tenant (a DBA) reads sk.items, each item in its
 // account's currency.
 constexpr const char* kItemStock =
     "SELECT s.item_id, s.on_hand, s.wac, s.last_seq, s.xmin FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[])";
@@ -57,7 +58,11 @@ std::map<std::string, ItemRow> item_rows(const std::vector<std::string>& ids) {
     return out;
   }
   std::map<std::string, pg::Row> stock;  // item_id, on_hand, wac, last_seq, xmin
-  for (auto& r : pg::exec_ids(kItemStock, ids).rows) stock[r.text(0)] = std::move(r);
+  auto rows = pg::ReadOnlyScope::active()
+                  ? pg::tenant_rows("sk.item_stock", {"item_id", "on_hand", "wac", "last_seq"}, tenant->account_id,
+                                    tenant->livemode, ids)
+                  : pg::exec_ids(kItemStock, ids).rows;
+  for (auto& r : rows) stock[r.text(0)] = std::move(r);
   for (auto& [id, facts] : item_facts(ids)) {
     ItemRow row{std::move(facts.sku), tenant->livemode, facts.track_lots, {}, {}, facts.reorder_point, *money, {}};
     if (auto s = stock.find(id); s != stock.end()) {

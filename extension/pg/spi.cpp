@@ -2,24 +2,24 @@
 
 #include <unordered_map>
 
-#include "pg/postgres.hpp"
+#include "pg/catching.hpp"
 
 namespace sk::pg {
+
+void throw_current_error(MemoryContext cxt) {
+  MemoryContextSwitchTo(cxt);
+  ErrorData* edata = CopyErrorData();
+  FlushErrorState();
+  throw PgError(unpack_sql_state(edata->sqlerrcode), edata->message ? edata->message : "error",
+                edata->constraint_name ? edata->constraint_name : "", edata);
+}
+
 namespace {
 
 // Plans live for the backend: prepared once, reused by every request.
 std::unordered_map<std::string, SPIPlanPtr>& plan_cache() {
   static std::unordered_map<std::string, SPIPlanPtr> cache;
   return cache;
-}
-
-[[noreturn]] void throw_current_error(MemoryContext cxt) {
-  MemoryContextSwitchTo(cxt);
-  ErrorData* edata = CopyErrorData();
-  FlushErrorState();
-  throw PgError(unpack_sql_state(edata->sqlerrcode),
-                edata->message ? edata->message : "error",
-                edata->constraint_name ? edata->constraint_name : "", edata);
 }
 
 // The PG_TRY blocks below hold only trivially destructible locals, so a longjmp out

@@ -239,6 +239,7 @@ test('stock: one item now and as of an instant; several items by id or SKU', asy
   assert.equal(tooMany.status, 400);
   assert.equal((await api(acct.test, 'GET', `/items/${a.id}/stock`, { query: { as_of: 'soon' } })).json.param, '/as_of');
   assert.equal((await api(other.test, 'GET', `/items/${a.id}/stock`)).status, 404);
+  assert.equal((await api(acct.live, 'GET', `/items/${a.id}/stock`)).status, 404, 'the live world of the same account');
 });
 
 test("reason codes: defaults plus the account's own", async () => {
