@@ -2,6 +2,7 @@
 # `make test`: the whole suite on a throwaway cluster. Builds and installs the
 # extension, builds the shim and unit tests, then runs GoogleTest, pgTAP (pg_prove)
 # and the HTTP tests against the real shim over real HTTP.
+# SK_HTTP_TESTS narrows the HTTP tests to some files (test/http/ledger.test.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -63,6 +64,6 @@ export SK_BASE_URL="http://127.0.0.1:$HTTP_PORT"
 export SK_LIMITED_URL="http://127.0.0.1:$LIMITED_PORT"
 export SK_PSQL="${PSQL[*]}"
 export SK_ROOT="$ROOT"
-node --test --test-concurrency=1 test/http/
+node --test --test-concurrency=1 ${SK_HTTP_TESTS:-test/http/}
 echo
 echo "make test: all suites passed"

@@ -1,5 +1,9 @@
 #include "ledger/formats.hpp"
 
+extern "C" {
+#include "utils/date.h"
+}
+
 namespace sk::ledger::formats {
 
 namespace {
@@ -74,5 +78,14 @@ std::string rfc3339_now() {
   rfc3339(GetCurrentTimestamp(), text);  // now is always within range
   return text;
 }
+
+char* rfc3339_text(Datum t) {
+  char text[kRfc3339Size];
+  if (!rfc3339(DatumGetTimestampTz(t), text))
+    ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range for RFC 3339")));
+  return pstrdup(text);
+}
+
+char* current_date_text() { return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(GetSQLCurrentDate()))); }
 
 }  // namespace sk::ledger::formats

@@ -21,5 +21,9 @@ constexpr int kRfc3339Size = 32;
 bool rfc3339(TimestampTz t, char out[kRfc3339Size]);
 // The current instant (clock_timestamp(), not the transaction's start) in that format.
 std::string rfc3339_now();
+// sk.rfc3339(t), palloc'd (t a timestamptz Datum; raises when out of range).
+char* rfc3339_text(Datum t);
+// current_date::text, palloc'd: the transaction's date in the session's time zone.
+char* current_date_text();
 
 }  // namespace sk::ledger::formats

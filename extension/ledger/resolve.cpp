@@ -5,7 +5,11 @@
 
 #include "ledger/books.hpp"
 #include "ledger/catalog_facts.hpp"
+#include "ledger/formats.hpp"
+#include "pg/catching.hpp"
 #include "pg/spi.hpp"
+#include "pg/tenant_rows.hpp"
+#include "platform/context.hpp"
 #include "platform/api.hpp"
 
 namespace sk::ledger {
@@ -16,13 +20,33 @@ std::optional<dec::Num> num_or_null(const pg::Text& t) {
   return dec::parse(*t);
 }
 
-// The items' stock rows, locked; the rest of what the rules need of an item, and the
-// default location, come from catalog_facts (read after this statement, see there).
+// The items' stock rows, locked in id order (pg/tenant_rows: by key, without a
+// statement; a DBA without a tenant locks them with this one); the rest of what the rules
+// need of an item, and the default location, come from catalog_facts (read after the
+// lock, see there).
 const char* kLockItems =
-    "SELECT s.item_id, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id, "
-    "current_date::text FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[]) ORDER BY s.item_id FOR UPDATE";
+    "SELECT s.item_id, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id "
+    "FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[]) ORDER BY s.item_id FOR UPDATE";
 
-// The default location (cached, catalog_facts) and today (from the lock statement) are in
+char* rfc3339_text(uintptr_t t) { return formats::rfc3339_text(t); }
+
+std::vector<pg::Row> lock_stock_rows(const std::vector<std::string>& ids) {
+  const auto tenant = context::tenant();
+  if (!tenant) return pg::exec_ids(kLockItems, ids).rows;
+  return pg::lock_tenant_rows("sk.item_stock",
+                              {{"item_id"}, {"on_hand"}, {"wac"}, {"last_seq"}, {"last_movement_at", rfc3339_text},
+                               {"last_movement_id"}},
+                              tenant->account_id, tenant->livemode, ids);
+}
+
+std::string today() {
+  char* text = DatumGetCString(pg::catching([] { return CStringGetDatum(formats::current_date_text()); }));
+  std::string out(text);
+  pfree(text);
+  return out;
+}
+
+// The default location (cached, catalog_facts) and today (read with the locks) are in
 // the books; named locations are looked up.
 void resolve_locations(std::vector<Leg>& legs, Books& books) {
   std::set<std::string> wanted;
@@ -146,17 +170,17 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
                                             AccountFacts* facts) {
   std::set<std::string> unique(item_ids.begin(), item_ids.end());
   const std::vector<std::string> ids(unique.begin(), unique.end());
-  auto rows = pg::exec_ids(kLockItems, ids);
-  if (rows.rows.size() < unique.size()) {
+  auto rows = lock_stock_rows(ids);
+  if (rows.size() < unique.size()) {
     // First movement of an item: its state row is created here, in id order.
     pg::exec_ids("INSERT INTO sk.item_stock (item_id) SELECT i.id FROM sk.items i "
                  "WHERE i.id = ANY ($1::text[]) ORDER BY i.id ON CONFLICT DO NOTHING",
                  ids);
-    rows = pg::exec_ids(kLockItems, ids);
+    rows = lock_stock_rows(ids);
   }
   const auto facts_of = item_facts(ids);
   std::map<std::string, ItemState> items;
-  for (const auto& row : rows.rows) {
+  for (const auto& row : rows) {
     auto known = facts_of.find(row.text(0));
     if (known == facts_of.end()) continue;  // its item is gone: reported below
     ItemState s;
@@ -170,8 +194,8 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
     s.last_movement_at = row[4];
     s.last_movement_id = row[5];
     items.emplace(row.text(0), std::move(s));
-    if (facts) facts->today = row.text(6);
   }
+  if (facts) facts->today = today();
   if (facts) facts->default_location = default_location();
   for (const auto& id : unique)
     if (!items.count(id)) {

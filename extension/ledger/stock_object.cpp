@@ -59,8 +59,8 @@ std::map<std::string, ItemRow> item_rows(const std::vector<std::string>& ids) {
   }
   std::map<std::string, pg::Row> stock;  // item_id, on_hand, wac, last_seq, xmin
   auto rows = pg::ReadOnlyScope::active()
-                  ? pg::tenant_rows("sk.item_stock", {"item_id", "on_hand", "wac", "last_seq"}, tenant->account_id,
-                                    tenant->livemode, ids)
+                  ? pg::tenant_rows("sk.item_stock", {{"item_id"}, {"on_hand"}, {"wac"}, {"last_seq"}},
+                                    tenant->account_id, tenant->livemode, ids)
                   : pg::exec_ids(kItemStock, ids).rows;
   for (auto& r : rows) stock[r.text(0)] = std::move(r);
   for (auto& [id, facts] : item_facts(ids)) {

@@ -27,21 +27,6 @@ namespace {
 constexpr int kKeyColumns = 3;  // account_id, livemode, id
 constexpr int kMaxColumns = 16;
 
-// Fails unless the index's key is (account_id, livemode, <text id>): what makes the scan
-// keys below one tenant's rows.
-void check_tenant_key(Relation heap, Relation index) {
-  static const char* const kLeading[] = {"account_id", "livemode"};
-  if (IndexRelationGetNumberOfKeyAttributes(index) != kKeyColumns)
-    elog(ERROR, "%s: primary key is not (account_id, livemode, id)", RelationGetRelationName(heap));
-  TupleDesc desc = RelationGetDescr(index);
-  for (int k = 0; k < 2; ++k)
-    if (strcmp(NameStr(TupleDescAttr(desc, k)->attname), kLeading[k]) != 0)
-      elog(ERROR, "%s: primary key is not (account_id, livemode, id)", RelationGetRelationName(heap));
-  if (TupleDescAttr(desc, 0)->atttypid != TEXTOID || TupleDescAttr(desc, 1)->atttypid != BOOLOID ||
-      TupleDescAttr(desc, 2)->atttypid != TEXTOID)
-    elog(ERROR, "%s: primary key is not (text, boolean, text)", RelationGetRelationName(heap));
-}
-
 // Each table's oid, resolved once per backend rather than by name on every read (a
 // fifth of a read's cost), and forgotten when its relation cache entry is invalidated:
 // a dropped and re-created extension has new oids, and a drop invalidates the old one.
@@ -56,12 +41,35 @@ void forget_oids(Datum, Oid relid) {
     if (relid == InvalidOid || relid == t.relid) t.relid = InvalidOid;
 }
 
-// Opens `table` (a C string in `known`, or resolved by name) with AccessShareLock.
+Oid* known_oid(const char* table) {
+  static bool watching = false;
+  if (!watching) {
+    CacheRegisterRelcacheCallback(forget_oids, 0);
+    watching = true;
+  }
+  auto it = std::find_if(g_tables.begin(), g_tables.end(), [&](const KnownTable& t) { return t.name == table; });
+  if (it == g_tables.end()) it = g_tables.insert(g_tables.end(), KnownTable{table, InvalidOid});
+  return &it->relid;
+}
+
+// From here on, PostgreSQL-level code: called inside PG_TRY (catching) with plain values.
+
 Relation open_table(const char* table, Oid* known) {
   if (OidIsValid(*known)) return table_open(*known, AccessShareLock);
   Relation heap = table_openrv(makeRangeVarFromNameList(stringToQualifiedNameList(table)), AccessShareLock);
   *known = RelationGetRelid(heap);
   return heap;
+}
+
+// Fails unless the index's key is (account_id, livemode, <text id>): what makes the scan
+// keys below one tenant's rows.
+void check_tenant_key(Relation heap, Relation index) {
+  TupleDesc desc = RelationGetDescr(index);
+  if (IndexRelationGetNumberOfKeyAttributes(index) != kKeyColumns ||
+      strcmp(NameStr(TupleDescAttr(desc, 0)->attname), "account_id") != 0 ||
+      strcmp(NameStr(TupleDescAttr(desc, 1)->attname), "livemode") != 0 || TupleDescAttr(desc, 0)->atttypid != TEXTOID ||
+      TupleDescAttr(desc, 1)->atttypid != BOOLOID || TupleDescAttr(desc, 2)->atttypid != TEXTOID)
+    elog(ERROR, "%s: primary key is not (account_id text, livemode boolean, id text)", RelationGetRelationName(heap));
 }
 
 AttrNumber column_number(Relation heap, const char* name) {
@@ -74,88 +82,126 @@ AttrNumber column_number(Relation heap, const char* name) {
   pg_unreachable();
 }
 
-}  // namespace
-
-std::vector<Row> tenant_rows(const char* table, const std::vector<const char*>& columns,
-                             const std::string& account_id, bool livemode, const std::vector<std::string>& ids) {
-  if (!ReadOnlyScope::active()) throw std::logic_error("pg::tenant_rows outside a read-only scope");
-  if (columns.empty() || columns.size() > kMaxColumns) throw std::logic_error("pg::tenant_rows: 1 to 16 columns");
-  const int ncolumns = static_cast<int>(columns.size());
-  const int width = ncolumns + 1;  // and xmin
-  const int nids = static_cast<int>(ids.size());
-  const char* const* names = columns.data();
-  const std::string* keys = ids.data();
-  const char* account = account_id.c_str();
-  static bool watching = false;
-  if (!watching) {
-    CacheRegisterRelcacheCallback(forget_oids, 0);
-    watching = true;
+// Locks the row version in `slot` (found under `snapshot`) as FOR UPDATE does; false
+// when the row is gone. In READ COMMITTED a newer version is followed and left in the
+// slot: its key columns, the only ones searched on, never change, so it still matches.
+bool lock_row(Relation heap, TupleTableSlot* slot, Snapshot snapshot) {
+  const bool follow = !IsolationUsesXactSnapshot();
+  TM_FailureData failure;
+  TM_Result result = table_tuple_lock(heap, &slot->tts_tid, snapshot, slot, GetCurrentCommandId(true),
+                                      LockTupleExclusive, LockWaitBlock,
+                                      follow ? TUPLE_LOCK_FLAG_FIND_LAST_VERSION : 0, &failure);
+  switch (result) {
+    case TM_Ok:
+      return true;
+    case TM_SelfModified:  // by a later command of this transaction: skipped, as ExecLockRows does
+      return false;
+    case TM_Updated:
+      if (follow) elog(ERROR, "unexpected table_tuple_lock status: %u", result);
+      ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                      errmsg("could not serialize access due to concurrent update")));
+      pg_unreachable();
+    case TM_Deleted:
+      if (!follow)
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("could not serialize access due to concurrent delete")));
+      return false;
+    default:
+      elog(ERROR, "unexpected table_tuple_lock status: %u", result);
   }
-  auto known = std::find_if(g_tables.begin(), g_tables.end(), [&](const KnownTable& t) { return t.name == table; });
-  if (known == g_tables.end()) known = g_tables.insert(g_tables.end(), KnownTable{table, InvalidOid});
-  Oid* relid = &known->relid;
+  pg_unreachable();
+}
 
-  // cells[i * width + c]: column c of the row of ids[i], NULL when absent or NULL; the
-  // row exists when its xmin cell is set. Only plain values inside PG_TRY (catching).
-  char** cells = reinterpret_cast<char**>(catching([&]() -> Datum {
-    char** out = static_cast<char**>(palloc0(sizeof(char*) * (static_cast<size_t>(nids) * width + 1)));
-    Snapshot snapshot = GetActiveSnapshot();
+struct Request {
+  const char* table;
+  Oid* relid;
+  const Column* columns;
+  int ncolumns;
+  const char* account;
+  bool livemode;
+  const std::string* ids;
+  int nids;
+  bool lock;
+};
+
+// cells[i * (ncolumns + 1) + c]: column c of the row of ids[i], NULL when absent or NULL;
+// the row exists when its xmin cell (the last) is set.
+char** fetch(const Request& q) {
+  const int width = q.ncolumns + 1;
+  char** out = static_cast<char**>(palloc0(sizeof(char*) * (static_cast<size_t>(q.nids) * width + 1)));
+  Snapshot snapshot;
+  if (q.lock) {
+    CommandCounterIncrement();  // see this transaction's earlier writes, as a new statement does
+    snapshot = RegisterSnapshot(GetTransactionSnapshot());
+  } else {
+    snapshot = GetActiveSnapshot();
     if (snapshot == nullptr) elog(ERROR, "pg::tenant_rows needs the calling statement's snapshot");
-    Relation heap = open_table(table, relid);
-    Oid pk = RelationGetPrimaryKeyIndex(heap);
-    if (!OidIsValid(pk)) elog(ERROR, "%s has no primary key", RelationGetRelationName(heap));
-    Relation index = index_open(pk, AccessShareLock);
-    check_tenant_key(heap, index);
+  }
+  Relation heap = open_table(q.table, q.relid);
+  Oid pk = RelationGetPrimaryKeyIndex(heap);
+  if (!OidIsValid(pk)) elog(ERROR, "%s has no primary key", RelationGetRelationName(heap));
+  Relation index = index_open(pk, AccessShareLock);
+  check_tenant_key(heap, index);
 
-    AttrNumber attnums[kMaxColumns];
-    FmgrInfo output[kMaxColumns];
-    for (int c = 0; c < ncolumns; ++c) {
-      attnums[c] = column_number(heap, names[c]);
-      Oid fn;
-      bool varlena;
-      getTypeOutputInfo(TupleDescAttr(RelationGetDescr(heap), attnums[c] - 1)->atttypid, &fn, &varlena);
-      fmgr_info(fn, &output[c]);
-    }
+  AttrNumber attnums[kMaxColumns];
+  FmgrInfo output[kMaxColumns];
+  for (int c = 0; c < q.ncolumns; ++c) {
+    attnums[c] = column_number(heap, q.columns[c].name);
+    if (q.columns[c].text) continue;
+    Oid fn;
+    bool varlena;
+    getTypeOutputInfo(TupleDescAttr(RelationGetDescr(heap), attnums[c] - 1)->atttypid, &fn, &varlena);
+    fmgr_info(fn, &output[c]);
+  }
 
-    ScanKeyData scankeys[kKeyColumns];
-    const Datum account_datum = CStringGetTextDatum(account);
-    IndexScanDesc scan = index_beginscan(heap, index, snapshot, kKeyColumns, 0);
-    TupleTableSlot* slot = table_slot_create(heap, nullptr);
-    for (int i = 0; i < nids; ++i) {
-      const Datum id = PointerGetDatum(cstring_to_text_with_len(keys[i].data(), static_cast<int>(keys[i].size())));
-      // Compared under the index's own collations, which order its entries.
-      ScanKeyEntryInitialize(&scankeys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0],
-                             F_TEXTEQ, account_datum);
-      ScanKeyEntryInitialize(&scankeys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[1],
-                             F_BOOLEQ, BoolGetDatum(livemode));
-      ScanKeyEntryInitialize(&scankeys[2], 0, 3, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[2],
-                             F_TEXTEQ, id);
-      index_rescan(scan, scankeys, kKeyColumns, nullptr, 0);
-      if (index_getnext_slot(scan, ForwardScanDirection, slot)) {
-        char** row = out + static_cast<size_t>(i) * width;
-        for (int c = 0; c < ncolumns; ++c) {
-          bool isnull;
-          Datum value = slot_getattr(slot, attnums[c], &isnull);
-          if (!isnull) row[c] = OutputFunctionCall(&output[c], value);
-        }
+  const Datum account = CStringGetTextDatum(q.account);
+  ScanKeyData keys[kKeyColumns];
+  IndexScanDesc scan = index_beginscan(heap, index, snapshot, kKeyColumns, 0);
+  TupleTableSlot* slot = table_slot_create(heap, nullptr);
+  for (int i = 0; i < q.nids; ++i) {
+    const std::string& key = q.ids[i];
+    const Datum id = PointerGetDatum(cstring_to_text_with_len(key.data(), static_cast<int>(key.size())));
+    // Compared under the index's own collations, which order its entries.
+    ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0], F_TEXTEQ,
+                           account);
+    ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[1], F_BOOLEQ,
+                           BoolGetDatum(q.livemode));
+    ScanKeyEntryInitialize(&keys[2], 0, 3, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[2], F_TEXTEQ, id);
+    index_rescan(scan, keys, kKeyColumns, nullptr, 0);
+    if (index_getnext_slot(scan, ForwardScanDirection, slot) && (!q.lock || lock_row(heap, slot, snapshot))) {
+      char** row = out + static_cast<size_t>(i) * width;
+      for (int c = 0; c < q.ncolumns; ++c) {
         bool isnull;
-        Datum xmin = slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull);
-        row[ncolumns] = psprintf("%u", DatumGetTransactionId(xmin));
+        Datum value = slot_getattr(slot, attnums[c], &isnull);
+        if (isnull) continue;
+        row[c] = q.columns[c].text ? q.columns[c].text(value) : OutputFunctionCall(&output[c], value);
       }
-      pfree(DatumGetPointer(id));
+      bool isnull;
+      row[q.ncolumns] = psprintf("%u", DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull)));
     }
-    ExecDropSingleTupleTableSlot(slot);
-    index_endscan(scan);
-    // Locks are kept until the transaction ends, as a statement's are.
-    index_close(index, NoLock);
-    table_close(heap, NoLock);
-    return PointerGetDatum(out);
-  }));
+    pfree(DatumGetPointer(id));
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  index_endscan(scan);
+  // Locks are kept until the transaction ends, as a statement's are.
+  index_close(index, NoLock);
+  table_close(heap, NoLock);
+  if (q.lock) UnregisterSnapshot(snapshot);
+  return out;
+}
 
+std::vector<Row> rows_of(const char* table, const std::vector<Column>& columns, const std::string& account_id,
+                         bool livemode, const std::vector<std::string>& ids, bool lock) {
+  if (columns.empty() || columns.size() > kMaxColumns) throw std::logic_error("pg::tenant_rows: 1 to 16 columns");
+  const Request q{table,         known_oid(table), columns.data(), static_cast<int>(columns.size()), account_id.c_str(),
+                  livemode,      ids.data(),       static_cast<int>(ids.size()), lock};
+  char** cells = reinterpret_cast<char**>(catching([&q] { return PointerGetDatum(fetch(q)); }));
+
+  const int width = q.ncolumns + 1;
   std::vector<Row> rows;
-  for (int i = 0; i < nids; ++i) {
+  for (int i = 0; i < q.nids; ++i) {
     char** row = cells + static_cast<size_t>(i) * width;
-    if (!row[ncolumns]) continue;
+    if (!row[q.ncolumns]) continue;
     Row r;
     r.cols.reserve(static_cast<size_t>(width));
     for (int c = 0; c < width; ++c) {
@@ -170,6 +216,21 @@ std::vector<Row> tenant_rows(const char* table, const std::vector<const char*>& 
   }
   pfree(cells);
   return rows;
+}
+
+}  // namespace
+
+std::vector<Row> tenant_rows(const char* table, const std::vector<Column>& columns, const std::string& account_id,
+                             bool livemode, const std::vector<std::string>& ids) {
+  if (!ReadOnlyScope::active()) throw std::logic_error("pg::tenant_rows outside a read-only scope");
+  return rows_of(table, columns, account_id, livemode, ids, false);
+}
+
+std::vector<Row> lock_tenant_rows(const char* table, const std::vector<Column>& columns, const std::string& account_id,
+                                  bool livemode, const std::vector<std::string>& ids) {
+  if (ReadOnlyScope::active()) throw std::logic_error("pg::lock_tenant_rows inside a read-only scope");
+  if (!std::is_sorted(ids.begin(), ids.end())) throw std::logic_error("pg::lock_tenant_rows: ids out of order");
+  return rows_of(table, columns, account_id, livemode, ids, true);
 }
 
 }  // namespace sk::pg

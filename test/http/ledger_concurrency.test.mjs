@@ -2,7 +2,7 @@
 // item 8): 8 concurrent clients × 200 movements each, over real HTTP.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createAccount, psql } from './lib.mjs';
+import { api, createAccount, psql, psqlSession } from './lib.mjs';
 
 const CLIENTS = 8;
 const PER_CLIENT = 200;
@@ -96,4 +96,37 @@ test(`${CLIENTS} concurrent clients × ${PER_CLIENT} movements on one item`, asy
   assert.equal(wacCheck, 't', 'every wac_after equals the WAC recomputed in application order');
   assert.equal(stock.wac, psql(`SELECT CASE WHEN scale(trim_scale(wac)) < 2 THEN round(wac, 2)::text ELSE trim_scale(wac)::text END
                                   FROM sk.item_stock WHERE item_id = '${item.id}'`));
+});
+
+// An item's stock row is locked and read for a movement by key, without a statement
+// (pg/tenant_rows), with SELECT … FOR UPDATE's isolation: under REPEATABLE READ, a
+// movement of an item that another transaction moved after the snapshot was taken is a
+// serialization failure and records nothing; in READ COMMITTED it applies to the row as
+// committed by then.
+test('a movement under a REPEATABLE READ snapshot older than the item\'s last movement fails to serialize', async () => {
+  const acct = createAccount('Ledger isolation');
+  const item = (await api(acct.test, 'POST', '/items', { body: { sku: 'RR-1', name: 'RR' }, idem: true })).json;
+  const receipt = (qty) => ({ item_id: item.id, qty, type: 'receipt', unit_cost: '1.00' });
+  assert.equal((await api(acct.test, 'POST', '/movements', { body: receipt(1), idem: true })).status, 200);
+  const invoke = (body, idem) => `SELECT status FROM sk.invoke('POST', '/inventory/v1/movements', NULL, ` +
+    `'Bearer ${acct.test}', '${idem}', 'rr-test', '${JSON.stringify(body)}')`;
+  let failure;
+  try {
+    psqlSession(
+      'BEGIN ISOLATION LEVEL REPEATABLE READ', 'SELECT 1',             // the snapshot
+      `\\! ${process.env.SK_PSQL ?? 'psql'} -c "${invoke(receipt(2), 'rr-other').replace(/"/g, '\\"')}"`,  // commits after it
+      invoke(receipt(4), 'rr-late'),
+    );
+  } catch (e) {
+    failure = String(e.stderr);
+  }
+  assert.match(failure ?? 'no error', /could not serialize access due to concurrent update/);
+  const stock = (await api(acct.test, 'GET', `/items/${item.id}/stock`)).json;
+  assert.equal(stock.on_hand, '3', 'the first two receipts, not the one that failed');
+  assert.equal(psql(`SELECT count(*) FROM sk.movements WHERE item_id = '${item.id}'`), '2');
+
+  // In READ COMMITTED each statement reads the row as committed by then.
+  assert.deepEqual(psqlSession('BEGIN', invoke(receipt(4), 'rc-late'), 'COMMIT'), ['200']);
+  assert.equal((await api(acct.test, 'GET', `/items/${item.id}/stock`)).json.on_hand, '7');
+  assert.equal(psql(`SELECT count(*) FROM sk.verify_balances() WHERE item_id = '${item.id}'`), '0');
 });
