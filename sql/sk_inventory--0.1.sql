@@ -539,8 +539,10 @@ CREATE TABLE sk.movements (
 );
 -- An item's history: seq order, which is also id order (ids of an item's movements are
 -- issued above its previous one, sk.item_stock.last_movement_id), so this one index
--- serves both, and lists by item page through it.
-CREATE UNIQUE INDEX movements_item_seq_key ON sk.movements (account_id, livemode, item_id, seq);
+-- serves both, and lists by item page through it. Keyed by the item alone: its id is
+-- unique across tenants, and the tenant's columns in front would be compared, equal,
+-- at every step of every insert's descent (a third of this index's upkeep per movement).
+CREATE UNIQUE INDEX movements_item_seq_key ON sk.movements (item_id, seq);
 CREATE INDEX movements_transfer_idx ON sk.movements (account_id, livemode, transfer_id) WHERE transfer_id IS NOT NULL;
 CREATE UNIQUE INDEX movements_reverses_key ON sk.movements (account_id, livemode, reverses) WHERE reverses IS NOT NULL;
 
