@@ -180,6 +180,9 @@ CREATE TABLE sk.items (
 );
 -- A SKU names one active item; archiving frees it.
 CREATE UNIQUE INDEX items_sku_key ON sk.items (account_id, livemode, sku) WHERE archived_at IS NULL;
+-- Item ids are unique across tenants and worlds (they are generated; this says so), so
+-- an item's movement history is keyed by the item alone (movements_item_seq_key).
+CREATE UNIQUE INDEX items_id_key ON sk.items (id);
 -- Postings and stock reads cache an item's SKU and rules per backend (ledger/catalog_facts).
 CREATE TRIGGER items_changed AFTER UPDATE OR DELETE OR TRUNCATE ON sk.items
   FOR EACH STATEMENT EXECUTE FUNCTION sk.invalidate_backend_caches();

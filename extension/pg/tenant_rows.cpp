@@ -54,9 +54,9 @@ Oid* known_oid(const char* table) {
 
 // From here on, PostgreSQL-level code: called inside PG_TRY (catching) with plain values.
 
-Relation open_table(const char* table, Oid* known) {
-  if (OidIsValid(*known)) return table_open(*known, AccessShareLock);
-  Relation heap = table_openrv(makeRangeVarFromNameList(stringToQualifiedNameList(table)), AccessShareLock);
+Relation open_table(const char* table, Oid* known, LOCKMODE mode) {
+  if (OidIsValid(*known)) return table_open(*known, mode);
+  Relation heap = table_openrv(makeRangeVarFromNameList(stringToQualifiedNameList(table)), mode);
   *known = RelationGetRelid(heap);
   return heap;
 }
@@ -88,9 +88,9 @@ AttrNumber column_number(Relation heap, const char* name) {
 bool lock_row(Relation heap, TupleTableSlot* slot, Snapshot snapshot) {
   const bool follow = !IsolationUsesXactSnapshot();
   TM_FailureData failure;
+  const uint8 flags = TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS | (follow ? TUPLE_LOCK_FLAG_FIND_LAST_VERSION : 0);
   TM_Result result = table_tuple_lock(heap, &slot->tts_tid, snapshot, slot, GetCurrentCommandId(true),
-                                      LockTupleExclusive, LockWaitBlock,
-                                      follow ? TUPLE_LOCK_FLAG_FIND_LAST_VERSION : 0, &failure);
+                                      LockTupleExclusive, LockWaitBlock, flags, &failure);
   switch (result) {
     case TM_Ok:
       return true;
@@ -137,10 +137,13 @@ char** fetch(const Request& q) {
     snapshot = GetActiveSnapshot();
     if (snapshot == nullptr) elog(ERROR, "pg::tenant_rows needs the calling statement's snapshot");
   }
-  Relation heap = open_table(q.table, q.relid);
+  // The table locks of a SELECT, or of a SELECT … FOR UPDATE (ROW SHARE, which a LOCK
+  // TABLE … IN EXCLUSIVE MODE waits for: sk.rebuild_balances() keeps movements out so).
+  const LOCKMODE mode = q.lock ? RowShareLock : AccessShareLock;
+  Relation heap = open_table(q.table, q.relid, mode);
   Oid pk = RelationGetPrimaryKeyIndex(heap);
   if (!OidIsValid(pk)) elog(ERROR, "%s has no primary key", RelationGetRelationName(heap));
-  Relation index = index_open(pk, AccessShareLock);
+  Relation index = index_open(pk, mode);
   check_tenant_key(heap, index);
 
   AttrNumber attnums[kMaxColumns];
