@@ -9,8 +9,8 @@
 #include "pg/catching.hpp"
 #include "pg/spi.hpp"
 #include "pg/tenant_rows.hpp"
-#include "platform/context.hpp"
 #include "platform/api.hpp"
+#include "platform/context.hpp"
 
 namespace sk::ledger {
 namespace {
@@ -20,19 +20,15 @@ std::optional<dec::Num> num_or_null(const pg::Text& t) {
   return dec::parse(*t);
 }
 
-// The items' stock rows, locked in id order (pg/tenant_rows: by key, without a
-// statement; a DBA without a tenant locks them with this one); the rest of what the rules
-// need of an item, and the default location, come from catalog_facts (read after the
-// lock, see there).
-const char* kLockItems =
-    "SELECT s.item_id, s.on_hand::text, s.wac::text, s.last_seq::text, sk.rfc3339(s.last_movement_at), s.last_movement_id "
-    "FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[]) ORDER BY s.item_id FOR UPDATE";
-
 char* rfc3339_text(uintptr_t t) { return formats::rfc3339_text(t); }
 
+// The items' stock rows (ids in order), locked as by SELECT … ORDER BY item_id FOR UPDATE,
+// by key without a statement (pg/tenant_rows); the rest of what the rules need of an
+// item, and the default location, come from catalog_facts (read after the lock, see
+// there). Only a tenant posts: its rows carry the tenant's columns.
 std::vector<pg::Row> lock_stock_rows(const std::vector<std::string>& ids) {
   const auto tenant = context::tenant();
-  if (!tenant) return pg::exec_ids(kLockItems, ids).rows;
+  if (!tenant) throw std::logic_error("posting without a tenant");
   return pg::lock_tenant_rows("sk.item_stock",
                               {{"item_id"}, {"on_hand"}, {"wac"}, {"last_seq"}, {"last_movement_at", rfc3339_text},
                                {"last_movement_id"}},
