@@ -73,9 +73,11 @@ bool rfc3339(TimestampTz t, char out[kRfc3339Size]) {
   return true;
 }
 
-std::string rfc3339_now() {
+std::string rfc3339_now() { return rfc3339_string(GetCurrentTimestamp()); }
+
+std::string rfc3339_string(TimestampTz t) {
   char text[kRfc3339Size];
-  rfc3339(GetCurrentTimestamp(), text);  // now is always within range
+  if (!rfc3339(t, text)) throw std::out_of_range("timestamp out of range for RFC 3339");
   return text;
 }
 

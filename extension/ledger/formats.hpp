@@ -21,6 +21,8 @@ constexpr int kRfc3339Size = 32;
 bool rfc3339(TimestampTz t, char out[kRfc3339Size]);
 // The current instant (clock_timestamp(), not the transaction's start) in that format.
 std::string rfc3339_now();
+// t (within years 0-9999, as the current instant is) in that format.
+std::string rfc3339_string(TimestampTz t);
 // sk.rfc3339(t), palloc'd (t a timestamptz Datum; raises when out of range).
 char* rfc3339_text(Datum t);
 // current_date::text, palloc'd: the transaction's date in the session's time zone.

@@ -6,6 +6,7 @@
 #include "ledger/books.hpp"
 #include "ledger/formats.hpp"
 #include "ledger/ledger.hpp"
+#include "pg/catching.hpp"
 #include "pg/spi.hpp"
 #include "platform/ids.hpp"
 #include "platform/events.hpp"
@@ -222,15 +223,27 @@ std::vector<std::string> movement_ids(const std::vector<Leg>& legs, const Books&
   return ids;
 }
 
+// An item's last_movement_at (sk.rfc3339 text) as a timestamptz.
+TimestampTz posting_time(const std::string& rfc3339) {
+  const char* text = rfc3339.c_str();
+  return DatumGetTimestampTz(pg::catching([text] {
+    return DirectFunctionCall3(timestamptz_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+  }));
+}
+
 }  // namespace
 
 std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books,
                                 const std::vector<std::pair<std::string, size_t>>& crossings, const Answer& answer) {
   const std::vector<std::string> ids = movement_ids(legs, books);
-  // RFC 3339 UTC text of one width: the latest sorts last.
-  std::string at = formats::rfc3339_now();  // after the locks
+  // RFC 3339 UTC text of one width: the latest sorts last. Sent as a timestamptz, not as
+  // text the statement would parse once per use.
+  TimestampTz at = GetCurrentTimestamp();  // after the locks
+  const std::string now = formats::rfc3339_string(at);
+  const std::string* latest = &now;
   for (const auto& [_, item] : books.items)
-    if (item.last_movement_at && *item.last_movement_at > at) at = *item.last_movement_at;
+    if (item.last_movement_at && *item.last_movement_at > *latest) latest = &*item.last_movement_at;
+  if (latest != &now) at = posting_time(*latest);  // the clock is behind an item's last movement
 
   const Shape shape = shape_of(legs);
   std::vector<pg::Param> params;
@@ -250,7 +263,7 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
       for (auto& column : columns.finish()) params.push_back(std::move(column));
     }
   }
-  params.insert(params.begin() + 1, pg::Text(at));  // $2
+  params.insert(params.begin() + 1, pg::Binary{"timestamptz", static_cast<uintptr_t>(TimestampTzGetDatum(at))});  // $2
   api::Response reply = api::json_response("");
   if (answer.claim) {
     for (auto& p : idempotency::row_params(*answer.claim, reply)) params.emplace_back(std::move(p));

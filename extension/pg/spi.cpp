@@ -149,7 +149,8 @@ const TypeOids& type_oids(const char* name) {
                                     {"numeric", NUMERICOID, NUMERICARRAYOID},
                                     {"bigint", INT8OID, INT8ARRAYOID},
                                     {"json", JSONOID, JSONARRAYOID},
-                                    {"jsonb", JSONBOID, JSONBARRAYOID}};
+                                    {"jsonb", JSONBOID, JSONBARRAYOID},
+                                    {"timestamptz", TIMESTAMPTZOID, TIMESTAMPTZARRAYOID}};
   for (const TypeOids& t : kTypes)
     if (t.name == name) return t;
   throw std::logic_error(std::string("pg: unsupported parameter type ") + name);

@@ -48,7 +48,7 @@ std::string text_array(const std::vector<std::string>& values);
 // A value already in PostgreSQL's form (a numeric Datum from ledger::dec, say), sent as
 // it is: no text printed here to be parsed there.
 struct Binary {
-  const char* type;  // text, numeric, bigint, json or jsonb
+  const char* type;  // text, numeric, bigint, json, jsonb or timestamptz
   uintptr_t datum;
 };
 using Cell = std::variant<Text, Binary>;
@@ -56,7 +56,7 @@ using Cell = std::variant<Text, Binary>;
 // read by their type's input function and the array is built in C: no array literal is
 // quoted here to be parsed there (array_in was 8% of a batch). NULLs are kept.
 struct ArrayParam {
-  const char* element_type;  // text, numeric, bigint, json or jsonb; Binary cells are of it
+  const char* element_type;  // text, numeric, bigint, json, jsonb or timestamptz; Binary cells are of it
   std::vector<Cell> values;
 };
 // A statement parameter: a text (or NULL), a value of another type, or an array.

@@ -40,7 +40,7 @@ void on_xact_end(XactEvent event, void*) {
 
 // Looks up the role's reporting mapping as the extension's owner, the way a
 // SECURITY DEFINER function would, so reporting roles need no access to the mapping.
-std::optional<Tenant> reporting_tenant() {
+const std::optional<Tenant>& reporting_tenant() {
   Oid role = GetUserId();
   if (g_reporting.valid && g_reporting.role == role) return g_reporting.tenant;
   Oid owner = get_role_oid("sk_owner", true);
@@ -65,14 +65,18 @@ std::optional<Tenant> reporting_tenant() {
     SetUserIdAndSecContext(saved_user, saved_sec);
   }
   g_reporting = ReportingCache{true, role, found};
-  return found;
+  return g_reporting.tenant;
 }
 
-std::optional<Tenant> effective_tenant() {
-  if (g_tenant) return g_tenant;
+// Not a copy: policies and column defaults call sk.current_account() and
+// sk.current_livemode() a dozen times per movement, and a copied account id is a heap
+// allocation each time. Valid until the tenant or the role changes.
+const Tenant* effective_tenant() {
+  if (g_tenant) return &*g_tenant;
   // During a lookup the policies of the mapping table itself call us: no recursion.
-  if (g_auth_lookup || !IsTransactionState()) return std::nullopt;
-  return reporting_tenant();
+  if (g_auth_lookup || !IsTransactionState()) return nullptr;
+  const std::optional<Tenant>& reporting = reporting_tenant();
+  return reporting ? &*reporting : nullptr;
 }
 
 }  // namespace
@@ -102,7 +106,7 @@ PG_FUNCTION_INFO_V1(sk_auth_lookup_active);
 
 Datum sk_current_account(PG_FUNCTION_ARGS) {
   return guarded([&]() -> Datum {
-    auto t = sk::context::effective_tenant();
+    const sk::context::Tenant* t = sk::context::effective_tenant();
     if (!t) PG_RETURN_NULL();
     return PointerGetDatum(cstring_to_text_with_len(t->account_id.data(), static_cast<int>(t->account_id.size())));
   });
@@ -110,7 +114,7 @@ Datum sk_current_account(PG_FUNCTION_ARGS) {
 
 Datum sk_current_livemode(PG_FUNCTION_ARGS) {
   return guarded([&]() -> Datum {
-    auto t = sk::context::effective_tenant();
+    const sk::context::Tenant* t = sk::context::effective_tenant();
     if (!t) PG_RETURN_NULL();
     return BoolGetDatum(t->livemode);
   });

@@ -159,3 +159,18 @@ test('READ COMMITTED: a movement waiting for the item\'s lock applies to the row
                       WHERE item_id = '${item.id}'`), '1:1,2:3,3:7');
   assert.equal(psql(`SELECT count(*) FROM sk.verify_balances() WHERE item_id = '${item.id}'`), '0');
 });
+
+// Per item, created_at follows seq (so ?as_of= cuts an item's history where it was): a
+// movement is never stamped earlier than the item's last one, even when this backend's
+// clock is behind the one that recorded it.
+test('a movement is never stamped earlier than its item\'s last movement', async () => {
+  const { acct, item, receipt } = await isolationSetup('CLOCK-1');
+  const ahead = '2099-01-02T03:04:05.678901Z';
+  psql(`UPDATE sk.item_stock SET last_movement_at = '${ahead}' WHERE item_id = '${item.id}'`);
+  const late = await api(acct.test, 'POST', '/movements', { body: receipt(1), idem: true });
+  assert.equal(late.status, 200, late.text);
+  assert.equal(late.json.created_at, ahead, 'stamped at the item\'s last movement, not before it');
+  const other = (await api(acct.test, 'POST', '/items', { body: { sku: 'CLOCK-2', name: 'CLOCK-2' }, idem: true })).json;
+  const now = await api(acct.test, 'POST', '/movements', { body: { ...receipt(1), item_id: other.id }, idem: true });
+  assert.ok(Math.abs(Date.parse(now.json.created_at) - Date.now()) < 60_000, 'an item without one is stamped now');
+});
