@@ -101,7 +101,7 @@ test(`${CLIENTS} concurrent clients × ${PER_CLIENT} movements on one item`, asy
 // An item's stock row is locked and read for a movement by key, without a statement
 // (pg/tenant_rows), with SELECT … FOR UPDATE's isolation.
 const waitFor = async (what, probe) => {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {  // up to 15 s
     if (probe()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
