@@ -20,10 +20,7 @@ Datum call2(PGFunction fn, Datum a, Datum b) {
 // The text of a formats:: call, guarded, as std::string.
 template <class Fn>
 std::string format(Fn fn) {
-  char* cstr = DatumGetCString(catching([=] { return CStringGetDatum(fn()); }));
-  std::string out(cstr);
-  pfree(cstr);
-  return out;
+  return pg::catching_text(fn);
 }
 
 Datum cstring_copy(const std::string& s) {

@@ -263,7 +263,8 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
       for (auto& column : columns.finish()) params.push_back(std::move(column));
     }
   }
-  params.insert(params.begin() + 1, pg::Binary{"timestamptz", static_cast<uintptr_t>(TimestampTzGetDatum(at))});  // $2
+  const pg::Binary posted_at{"timestamptz", static_cast<uintptr_t>(TimestampTzGetDatum(at))};
+  params.emplace(params.begin() + 1, posted_at);  // $2
   api::Response reply = api::json_response("");
   if (answer.claim) {
     for (auto& p : idempotency::row_params(*answer.claim, reply)) params.emplace_back(std::move(p));

@@ -35,12 +35,7 @@ std::vector<pg::Row> lock_stock_rows(const std::vector<std::string>& ids) {
                               tenant->account_id, tenant->livemode, ids);
 }
 
-std::string today() {
-  char* text = DatumGetCString(pg::catching([] { return CStringGetDatum(formats::current_date_text()); }));
-  std::string out(text);
-  pfree(text);
-  return out;
-}
+std::string today() { return pg::catching_text(formats::current_date_text); }
 
 // The default location (cached, catalog_facts) and today (read with the locks) are in
 // the books; named locations are looked up.

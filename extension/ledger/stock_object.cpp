@@ -27,8 +27,9 @@ namespace {
 //
 // A tenant's items: the stock row from item_stock (in a read, fetched by its key without
 // a statement: pg/tenant_rows), the rest from the item facts cached per backend
-// (ledger/catalog_facts, read after the statement) and the tenant's currency (cached too). A caller without a tenant (a DBA) reads sk.items, each item in its
-// account's currency.
+// (ledger/catalog_facts, read after the statement) and the tenant's currency (cached
+// too). A caller without a tenant (a DBA) reads sk.items, each item in its account's
+// currency.
 constexpr const char* kItemStock =
     "SELECT s.item_id, s.on_hand, s.wac, s.last_seq, s.xmin FROM sk.item_stock s WHERE s.item_id = ANY ($1::text[])";
 constexpr const char* kItemsOfAnyTenant = R"SQL(

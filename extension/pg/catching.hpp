@@ -31,4 +31,17 @@ Datum catching(Fn fn) {
   return out;
 }
 
+// The same for `fn` returning a palloc'd C string: copied out, then freed.
+template <class Fn>
+std::string catching_text(Fn fn) {
+  char* text = DatumGetCString(catching([&fn] { return CStringGetDatum(fn()); }));
+  std::string out(text);
+  pfree(text);
+  return out;
+}
+
+// Rows out of a row-major grid of palloc'd C strings (NULL for SQL NULL), `ncols` wide:
+// each string and the grid itself are freed.
+std::vector<Row> take_rows(char** cells, uint64 nrows, int ncols);
+
 }  // namespace sk::pg

@@ -226,23 +226,7 @@ Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls
 
   Result result;
   result.processed = SPI_processed;
-  if (cells) {
-    result.rows.resize(nrows);
-    for (uint64 r = 0; r < nrows; ++r) {
-      auto& cols = result.rows[r].cols;
-      cols.reserve(static_cast<size_t>(ncols));
-      for (int c = 0; c < ncols; ++c) {
-        char* v = cells[r * static_cast<uint64>(ncols) + static_cast<uint64>(c)];
-        if (v) {
-          cols.emplace_back(std::string(v));
-          pfree(v);
-        } else {
-          cols.emplace_back(std::nullopt);
-        }
-      }
-    }
-    pfree(cells);
-  }
+  if (cells) result.rows = take_rows(cells, nrows, ncols);
   return result;
 }
 
@@ -345,6 +329,25 @@ ReadOnlyScope::ReadOnlyScope() : outer_(g_read_only) { g_read_only = true; }
 ReadOnlyScope::~ReadOnlyScope() { g_read_only = outer_; }
 
 bool ReadOnlyScope::active() { return g_read_only; }
+
+std::vector<Row> take_rows(char** cells, uint64 nrows, int ncols) {
+  std::vector<Row> rows(nrows);
+  for (uint64 r = 0; r < nrows; ++r) {
+    auto& cols = rows[r].cols;
+    cols.reserve(static_cast<size_t>(ncols));
+    for (int c = 0; c < ncols; ++c) {
+      char* v = cells[r * static_cast<uint64>(ncols) + static_cast<uint64>(c)];
+      if (v) {
+        cols.emplace_back(std::string(v));
+        pfree(v);
+      } else {
+        cols.emplace_back(std::nullopt);
+      }
+    }
+  }
+  pfree(cells);
+  return rows;
+}
 
 void in_subtransaction(const std::function<void()>& body) {
   MemoryContext cxt = CurrentMemoryContext;

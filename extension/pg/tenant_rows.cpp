@@ -124,9 +124,9 @@ struct Request {
   bool lock;
 };
 
-// cells[i * (ncolumns + 1) + c]: column c of the row of ids[i], NULL when absent or NULL;
-// the row exists when its xmin cell (the last) is set.
-char** fetch(const Request& q) {
+// The rows found, in the order of ids, as a grid of C strings (columns, then xmin; NULL
+// for SQL NULL), ncolumns + 1 wide; their number in *found.
+char** fetch(const Request& q, uint64* found) {
   const int width = q.ncolumns + 1;
   char** out = static_cast<char**>(palloc0(sizeof(char*) * (static_cast<size_t>(q.nids) * width + 1)));
   Snapshot snapshot;
@@ -172,7 +172,8 @@ char** fetch(const Request& q) {
     ScanKeyEntryInitialize(&keys[2], 0, 3, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[2], F_TEXTEQ, id);
     index_rescan(scan, keys, kKeyColumns, nullptr, 0);
     if (index_getnext_slot(scan, ForwardScanDirection, slot) && (!q.lock || lock_row(heap, slot, snapshot))) {
-      char** row = out + static_cast<size_t>(i) * width;
+      char** row = out + *found * width;
+      ++*found;
       for (int c = 0; c < q.ncolumns; ++c) {
         bool isnull;
         Datum value = slot_getattr(slot, attnums[c], &isnull);
@@ -198,27 +199,9 @@ std::vector<Row> rows_of(const char* table, const std::vector<Column>& columns, 
   if (columns.empty() || columns.size() > kMaxColumns) throw std::logic_error("pg::tenant_rows: 1 to 16 columns");
   const Request q{table,         known_oid(table), columns.data(), static_cast<int>(columns.size()), account_id.c_str(),
                   livemode,      ids.data(),       static_cast<int>(ids.size()), lock};
-  char** cells = reinterpret_cast<char**>(catching([&q] { return PointerGetDatum(fetch(q)); }));
-
-  const int width = q.ncolumns + 1;
-  std::vector<Row> rows;
-  for (int i = 0; i < q.nids; ++i) {
-    char** row = cells + static_cast<size_t>(i) * width;
-    if (!row[q.ncolumns]) continue;
-    Row r;
-    r.cols.reserve(static_cast<size_t>(width));
-    for (int c = 0; c < width; ++c) {
-      if (row[c]) {
-        r.cols.emplace_back(std::string(row[c]));
-        pfree(row[c]);
-      } else {
-        r.cols.emplace_back(std::nullopt);
-      }
-    }
-    rows.push_back(std::move(r));
-  }
-  pfree(cells);
-  return rows;
+  uint64 found = 0;
+  char** cells = reinterpret_cast<char**>(catching([&q, &found] { return PointerGetDatum(fetch(q, &found)); }));
+  return take_rows(cells, found, q.ncolumns + 1);
 }
 
 }  // namespace
