@@ -2,7 +2,7 @@
 // item 8): 8 concurrent clients × 200 movements each, over real HTTP.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createAccount, psql, psqlSession } from './lib.mjs';
+import { api, createAccount, inAnotherBackend, invokeSql, psql, psqlSession } from './lib.mjs';
 
 const CLIENTS = 8;
 const PER_CLIENT = 200;
@@ -113,24 +113,18 @@ async function isolationSetup(sku) {
   const item = (await api(acct.test, 'POST', '/items', { body: { sku, name: sku }, idem: true })).json;
   const receipt = (qty) => ({ item_id: item.id, qty, type: 'receipt', unit_cost: '1.00' });
   assert.equal((await api(acct.test, 'POST', '/movements', { body: receipt(1), idem: true })).status, 200);
-  const invoke = (body, idem) => `SELECT status FROM sk.invoke('POST', '/inventory/v1/movements', NULL, ` +
-    `'Bearer ${acct.test}', '${idem}', 'isolation-test', '${JSON.stringify(body)}')`;
-  // A psql meta-command running `sql` in another backend, in the foreground or not.
-  const elsewhere = (sql, background) => {
-    const cmd = `${process.env.SK_PSQL ?? 'psql'} -c "${sql.replace(/"/g, '\\"')}"`;
-    return background ? `\\! (${cmd} >/dev/null 2>&1 &)` : `\\! ${cmd}`;
-  };
+  const invoke = (body, idem) => invokeSql(acct.test, 'POST', '/movements', { body, idem, select: 'status' });
   const count = () => psql(`SELECT count(*) FROM sk.movements WHERE item_id = '${item.id}'`);
-  return { acct, item, receipt, invoke, elsewhere, count };
+  return { acct, item, receipt, invoke, count };
 }
 
 test('REPEATABLE READ: locking an item moved after the snapshot fails to serialize, before anything is written', async () => {
-  const { acct, item, receipt, invoke, elsewhere, count } = await isolationSetup('RR-1');
+  const { acct, item, receipt, invoke, count } = await isolationSetup('RR-1');
   let failure;
   try {
     psqlSession(
       'BEGIN ISOLATION LEVEL REPEATABLE READ', 'SELECT 1',  // the snapshot
-      elsewhere(invoke(receipt(2), 'rr-other')),           // a movement of the item, committed after it
+      inAnotherBackend(invoke(receipt(2), 'rr-other')),    // a movement of the item, committed after it
       invoke(receipt(4), 'rr-late'),
     );
   } catch (e) {
@@ -144,11 +138,11 @@ test('REPEATABLE READ: locking an item moved after the snapshot fails to seriali
 });
 
 test('READ COMMITTED: a movement waiting for the item\'s lock applies to the row its holder committed', async () => {
-  const { acct, item, receipt, invoke, elsewhere, count } = await isolationSetup('RC-1');
+  const { acct, item, receipt, invoke, count } = await isolationSetup('RC-1');
   psqlSession(
     'BEGIN',
     invoke(receipt(2), 'rc-holder'),                        // holds the item's lock, row updated
-    elsewhere(invoke(receipt(4), 'rc-waiter'), true),       // another backend: its lock waits for ours
+    inAnotherBackend(invoke(receipt(4), 'rc-waiter'), { background: true }),  // its lock waits for ours
     'SELECT pg_sleep(0.5)',
     'COMMIT',                                               // the waiter locks the row as committed now
   );

@@ -6,19 +6,30 @@ import { randomUUID } from 'node:crypto';
 export const BASE = process.env.SK_BASE_URL ?? 'http://127.0.0.1:8080';
 export const LIMITED = process.env.SK_LIMITED_URL;
 
-export function psql(sql) {
-  const [cmd, ...args] = (process.env.SK_PSQL ?? 'psql').split(' ');
-  return execFileSync(cmd, [...args, '-tA', '-c', sql], { encoding: 'utf8' }).trim();
-}
+const PSQL = process.env.SK_PSQL ?? 'psql';
 
 // Several statements in one session (one backend), each in its own transaction unless
 // it opens one; returns each statement's output.
 export function psqlSession(...statements) {
-  const [cmd, ...args] = (process.env.SK_PSQL ?? 'psql').split(' ');
+  const [cmd, ...args] = PSQL.split(' ');
   const out = execFileSync(cmd, [...args, '-tA', '-v', 'ON_ERROR_STOP=1', ...statements.flatMap((s) => ['-c', s])],
     { encoding: 'utf8' });
   return out.trim().split('\n');
 }
+
+export const psql = (sql) => psqlSession(sql).join('\n');
+
+// A psql meta-command for psqlSession: `sql` run by another backend, in the foreground
+// or in the background (where it may wait for this session's locks).
+export function inAnotherBackend(sql, { background = false } = {}) {
+  const cmd = `${PSQL} -c "${sql.replace(/"/g, '\\"')}"`;
+  return background ? `\\! (${cmd} >/dev/null 2>&1 &)` : `\\! ${cmd}`;
+}
+
+// sk.invoke() as one SQL statement, for tests that need a request on a given backend.
+export const invokeSql = (key, method, path, { body, idem, select = 'body' } = {}) =>
+  `SELECT ${select} FROM sk.invoke('${method}', '/inventory/v1${path}', NULL, 'Bearer ${key}', ` +
+  `${idem ? `'${idem}'` : 'NULL'}, 'sql-test', ${body ? `'${JSON.stringify(body)}'` : 'NULL'})`;
 
 // A fresh account; returns { id, test, live } with its two secret keys.
 export function createAccount(name = 'HTTP test', currency = 'USD') {

@@ -3,7 +3,7 @@
 // rolled back, and be dropped by sk.rebuild_balances().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createAccount, psql, psqlSession } from './lib.mjs';
+import { api, createAccount, inAnotherBackend, invokeSql, psql, psqlSession } from './lib.mjs';
 
 const split = (stock) => Object.fromEntries(stock.locations.map((l) => [l.location_id, l.on_hand]));
 
@@ -38,15 +38,10 @@ test('stock: the split read again follows every movement of the item', async () 
   assert.deepEqual(split(many), split(after), 'GET /stock renders the same split');
 });
 
-// sk.invoke over SQL, for tests that need one backend throughout (the cache is per backend).
-const invokeSql = (acct, method, path, body, idem) =>
-  `SELECT body FROM sk.invoke('${method}', '/inventory/v1${path}', NULL, 'Bearer ${acct.test}', ` +
-  `${idem ? `'${idem}'` : 'NULL'}, 'cache-test', ${body ? `'${JSON.stringify(body)}'` : 'NULL'})`;
-
 test('stock: a split read inside a transaction that rolls back is never served later', async () => {
   const { acct, it, b, home } = await setup('CACHE-2');
   await move(acct, { item_id: it.id, qty: 10, type: 'receipt', unit_cost: '2.00' });
-  const invoke = (method, path, body, idem) => invokeSql(acct, method, path, body, idem);
+  const invoke = (method, path, body, idem) => invokeSql(acct.test, method, path, { body, idem });
   // One backend throughout: the cache is per backend.
   const out = psqlSession(
     invoke('GET', `/items/${it.id}/stock`),                                           // fills the cache (seq 1)
@@ -66,7 +61,7 @@ test('stock: after rebuild_balances() no split of the damaged balances is served
   const { acct, it, b, home } = await setup('CACHE-3');
   await move(acct, { item_id: it.id, qty: 10, type: 'receipt', unit_cost: '2.00' });
   await move(acct, { item_id: it.id, qty: 5, type: 'receipt', unit_cost: '2.00', location_id: b });
-  const get = invokeSql(acct, 'GET', `/items/${it.id}/stock`);
+  const get = invokeSql(acct.test, 'GET', `/items/${it.id}/stock`);
   try {
     // Damage a balance, then move the item: reads render the damage, as stored.
     psql(`UPDATE sk.stock_balances SET on_hand = on_hand + 100 WHERE item_id = '${it.id}' AND location_id = '${b}'`);
@@ -75,7 +70,7 @@ test('stock: after rebuild_balances() no split of the damaged balances is served
     const out = psqlSession(
       get,                                                      // caches the damaged split
       'BEGIN ISOLATION LEVEL REPEATABLE READ', 'SELECT 1',      // a snapshot from before the repair
-      `\\! ${process.env.SK_PSQL ?? 'psql'} -c "SELECT sk.rebuild_balances()"`,  // repaired by another backend
+      inAnotherBackend('SELECT sk.rebuild_balances()'),         // repaired by another backend
       get,                  // the old snapshot, after the repair's invalidation: reads and caches the damage again
       'COMMIT',
       get,                                                      // a snapshot after the repair
