@@ -7,6 +7,8 @@
 //
 // The body holds no C++ object: only PostgreSQL calls on plain C values, so an error
 // they raise unwinds no destructor (DESIGN.md section 9) and needs no guard.
+#include "ledger/movement_json.hpp"
+
 #include "ledger/formats.hpp"
 #include "pg/postgres.hpp"
 
@@ -110,23 +112,13 @@ void rfc3339_field(StringInfo out, const char* name, TimestampTz t) {
 
 }  // namespace
 
-extern "C" {
-PG_FUNCTION_INFO_V1(sk_movement_json);
+namespace sk::ledger {
 
-Datum sk_movement_json(PG_FUNCTION_ARGS) {
-  HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
-  Oid type = HeapTupleHeaderGetTypeId(row);
-  TupleDesc desc = lookup_rowtype_tupdesc(type, HeapTupleHeaderGetTypMod(row));
-  if (type != g_type) learn_columns(desc, type);
-  HeapTupleData tuple;
-  tuple.t_len = HeapTupleHeaderGetDatumLength(row);
-  ItemPointerSetInvalid(&tuple.t_self);
-  tuple.t_tableOid = InvalidOid;
-  tuple.t_data = row;
+text* movement_json(TupleDesc desc, HeapTuple tuple) {
+  if (desc->tdtypeid != g_type) learn_columns(desc, desc->tdtypeid);
   Datum* all = static_cast<Datum*>(palloc(desc->natts * sizeof(Datum)));
   bool* null = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
-  heap_deform_tuple(&tuple, desc, all, null);
-  ReleaseTupleDesc(desc);
+  heap_deform_tuple(tuple, desc, all, null);
   auto v = [&](Column c) { return all[g_attno[c]]; };
   auto n = [&](Column c) { return null[g_attno[c]]; };
 
@@ -162,6 +154,26 @@ Datum sk_movement_json(PG_FUNCTION_ARGS) {
   string_field(&out, "wac_after", formats::cost_text(v(kWacAfter)));
   appendStringInfoChar(&out, '}');
   SET_VARSIZE(out.data, out.len);
-  PG_RETURN_TEXT_P(reinterpret_cast<text*>(out.data));
+  pfree(all);
+  pfree(null);
+  return reinterpret_cast<text*>(out.data);
+}
+
+}  // namespace sk::ledger
+
+extern "C" {
+PG_FUNCTION_INFO_V1(sk_movement_json);
+
+Datum sk_movement_json(PG_FUNCTION_ARGS) {
+  HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
+  TupleDesc desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(row), HeapTupleHeaderGetTypMod(row));
+  HeapTupleData tuple;
+  tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+  ItemPointerSetInvalid(&tuple.t_self);
+  tuple.t_tableOid = InvalidOid;
+  tuple.t_data = row;
+  text* out = sk::ledger::movement_json(desc, &tuple);
+  ReleaseTupleDesc(desc);
+  PG_RETURN_TEXT_P(out);
 }
 }

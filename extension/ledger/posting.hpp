@@ -88,6 +88,7 @@ struct ItemState {
   int64_t last_seq = 0;
   std::optional<std::string> last_movement_at;  // RFC 3339 UTC, microseconds (sk.rfc3339)
   std::optional<std::string> last_movement_id;  // the next movement's id must sort after it
+  std::string locked_tid;                       // the item_stock version its lock took, which the posting updates
 };
 // What a posting needs of the account besides its items: its default location ("" when
 // it has none; cached, catalog_facts) and today's date (ISO, read by the lock statement),

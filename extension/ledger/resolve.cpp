@@ -184,6 +184,7 @@ std::map<std::string, ItemState> lock_items(const std::vector<std::string>& item
     s.last_seq = std::stoll(row.text(3));
     s.last_movement_at = row[4];
     s.last_movement_id = row[5];
+    s.locked_tid = row.text(7);  // after the row's xmin
     items.emplace(row.text(0), std::move(s));
   }
   if (facts) facts->today = today();

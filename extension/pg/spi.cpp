@@ -39,11 +39,10 @@ SPIPlanPtr cached_plan(const std::string& sql) {
 // plan_cache_mode on sk.invoke set and restored a setting on every call.)
 int plan_options() { return IsBackgroundWorker ? CURSOR_OPT_CUSTOM_PLAN : CURSOR_OPT_GENERIC_PLAN; }
 
-// `types` null: all `nargs` parameters are text.
-SPIPlanPtr prepare(const std::string& sql, int nargs, const std::vector<Oid>* types) {
+// All `nargs` parameters are text.
+SPIPlanPtr prepare(const std::string& sql, int nargs) {
   if (SPIPlanPtr cached = cached_plan(sql)) return cached;
-  std::vector<Oid> argtypes = types ? *types : std::vector<Oid>(static_cast<size_t>(nargs), TEXTOID);
-  argtypes.push_back(TEXTOID);  // never empty: data() of an empty vector may be null
+  std::vector<Oid> argtypes(static_cast<size_t>(nargs) + 1, TEXTOID);  // never empty: data() may be null
   MemoryContext cxt = CurrentMemoryContext;
   SPIPlanPtr volatile plan = nullptr;
   volatile bool failed = false;
@@ -77,22 +76,6 @@ std::string text_array(const std::vector<std::string>& values) {
     out += '"';
   }
   return out + "}";
-}
-
-ArrayColumns::ArrayColumns(std::vector<const char*> element_types) {
-  for (const char* type : element_types) columns_.push_back({type, {}});
-}
-
-void ArrayColumns::add(std::vector<Cell> row) {
-  if (row.size() != columns_.size()) throw std::logic_error("pg::ArrayColumns: a row of the wrong width");
-  for (size_t c = 0; c < columns_.size(); ++c) columns_[c].values.push_back(std::move(row[c]));
-}
-
-std::vector<Param> ArrayColumns::finish() {
-  std::vector<Param> out;
-  for (auto& column : columns_) out.emplace_back(std::move(column));
-  columns_.clear();
-  return out;
 }
 
 namespace {
@@ -138,39 +121,12 @@ const std::string& Row::text(size_t i) const {
 
 namespace {
 
-// The types a Binary or an ArrayParam may name: the type and its array type.
-struct TypeOids {
-  std::string_view name;
-  Oid type, array;
-};
-
-const TypeOids& type_oids(const char* name) {
-  static const TypeOids kTypes[] = {{"text", TEXTOID, TEXTARRAYOID},
-                                    {"numeric", NUMERICOID, NUMERICARRAYOID},
-                                    {"bigint", INT8OID, INT8ARRAYOID},
-                                    {"json", JSONOID, JSONARRAYOID},
-                                    {"jsonb", JSONBOID, JSONBARRAYOID},
-                                    {"timestamptz", TIMESTAMPTZOID, TIMESTAMPTZARRAYOID}};
-  for (const TypeOids& t : kTypes)
-    if (t.name == name) return t;
-  throw std::logic_error(std::string("pg: unsupported parameter type ") + name);
-}
-
 bool g_read_only = false;  // a ReadOnlyScope is open
 
-// An array parameter still to be built: position, element type and values.
-struct PendingArray {
-  size_t index;
-  const TypeOids* type;  // of the elements
-  const std::vector<Cell>* values;
-};
-
-// Builds the arrays into `values`, runs the plan and copies the rows out as text. Inside
-// PG_TRY only PostgreSQL calls, plain pointers and reads of the callers' vectors: no C++
-// object is created there and nothing C++ can throw, so neither a longjmp nor an
-// exception crosses it.
-Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls,
-           const std::vector<PendingArray>& arrays) {
+// Runs the plan and copies the rows out as text. Inside PG_TRY only PostgreSQL calls and
+// plain pointers: no C++ object is created there and nothing C++ can throw, so neither a
+// longjmp nor an exception crosses it.
+Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls) {
   MemoryContext cxt = CurrentMemoryContext;
   volatile int rc = 0;
   char** volatile cells = nullptr;
@@ -179,31 +135,6 @@ Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls
   volatile bool failed = false;
   PG_TRY();
   {
-    for (const PendingArray& a : arrays) {
-      const int n = static_cast<int>(a.values->size());
-      Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (static_cast<size_t>(n) + 1)));
-      bool* elem_nulls = static_cast<bool*>(palloc(sizeof(bool) * (static_cast<size_t>(n) + 1)));
-      Oid input, ioparam;
-      getTypeInputInfo(a.type->type, &input, &ioparam);
-      FmgrInfo flinfo;
-      fmgr_info(input, &flinfo);
-      int16 typlen;
-      bool byval;
-      char align;
-      get_typlenbyvalalign(a.type->type, &typlen, &byval, &align);
-      for (int i = 0; i < n; ++i) {
-        const Cell& cell = (*a.values)[static_cast<size_t>(i)];
-        const Binary* binary = std::get_if<Binary>(&cell);
-        const Text* v = std::get_if<Text>(&cell);
-        elem_nulls[i] = !binary && !v->has_value();
-        elems[i] = binary ? binary->datum
-                   : *v   ? InputFunctionCall(&flinfo, const_cast<char*>((*v)->c_str()), ioparam, -1)
-                          : Datum(0);
-      }
-      int dims[1] = {n}, lbs[1] = {1};
-      values[a.index] =
-          PointerGetDatum(construct_md_array(elems, elem_nulls, 1, dims, lbs, a.type->type, typlen, byval, align));
-    }
     rc = SPI_execute_plan(plan, values.data(), nulls.data(), g_read_only, 0);
     if (rc >= 0 && SPI_tuptable != nullptr) {
       TupleDesc desc = SPI_tuptable->tupdesc;
@@ -230,8 +161,7 @@ Result run(SPIPlanPtr plan, std::vector<Datum>& values, std::vector<char>& nulls
   return result;
 }
 
-// Frees the text Datums made for the parameters once the statement has run (or failed);
-// arrays stay with the memory context, and Binary values belong to the caller.
+// Frees the text Datums made for the parameters once the statement has run (or failed).
 struct TextDatums {
   std::vector<Datum> values;
   std::vector<char> nulls;
@@ -253,32 +183,10 @@ struct TextDatums {
 }  // namespace
 
 Result exec(const std::string& sql, const std::vector<Text>& params) {
-  SPIPlanPtr plan = prepare(sql, static_cast<int>(params.size()), nullptr);
+  SPIPlanPtr plan = prepare(sql, static_cast<int>(params.size()));
   TextDatums d(params.size());
   for (size_t i = 0; i < params.size(); ++i) d.set(i, params[i]);
-  return run(plan, d.values, d.nulls, {});
-}
-
-Result exec_params(const std::string& sql, const std::vector<Param>& params) {
-  TextDatums d(params.size());
-  std::vector<PendingArray> arrays;
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (const auto* a = std::get_if<ArrayParam>(&params[i]))
-      arrays.push_back({i, &type_oids(a->element_type), &a->values});
-    else if (const auto* b = std::get_if<Binary>(&params[i]))
-      d.values[i] = b->datum;
-    else
-      d.set(i, std::get<Text>(params[i]));
-  }
-  SPIPlanPtr plan = cached_plan(sql);
-  if (!plan) {
-    std::vector<Oid> types(params.size(), TEXTOID);
-    for (const PendingArray& a : arrays) types[a.index] = a.type->array;
-    for (size_t i = 0; i < params.size(); ++i)
-      if (const auto* b = std::get_if<Binary>(&params[i])) types[i] = type_oids(b->type).type;
-    plan = prepare(sql, static_cast<int>(params.size()), &types);
-  }
-  return run(plan, d.values, d.nulls, arrays);
+  return run(plan, d.values, d.nulls);
 }
 
 Text exec_value(const std::string& sql, const std::vector<Text>& params) {

@@ -1,8 +1,6 @@
 // SPI for C++: statements are prepared once per backend (SPI_keepplan) and keyed by
 // their text; PostgreSQL errors become C++ exceptions so destructors always run
-// (DESIGN.md section 9). Parameters travel as text and are cast in the SQL, or, for the
-// postings' statement, as values already in PostgreSQL's form (Binary) and arrays built in
-// C (ArrayParam).
+// (DESIGN.md section 9). Parameters travel as text and are cast in the SQL.
 #pragma once
 #include <functional>
 #include <optional>
@@ -45,33 +43,6 @@ uintptr_t text_datum(const std::string& s);
 // {"a","b"}: a text[] literal (for `= ANY ($1::text[])`), every element quoted so any
 // text survives. An index scan takes such an array directly, without an InitPlan.
 std::string text_array(const std::vector<std::string>& values);
-// A value already in PostgreSQL's form (a numeric Datum from ledger::dec, say), sent as
-// it is: no text printed here to be parsed there.
-struct Binary {
-  const char* type;  // text, numeric, bigint, json, jsonb or timestamptz
-  uintptr_t datum;
-};
-using Cell = std::variant<Text, Binary>;
-// A column of values sent as one array parameter ($n::numeric[], ...). Text elements are
-// read by their type's input function and the array is built in C: no array literal is
-// quoted here to be parsed there (array_in was 8% of a batch). NULLs are kept.
-struct ArrayParam {
-  const char* element_type;  // text, numeric, bigint, json, jsonb or timestamptz; Binary cells are of it
-  std::vector<Cell> values;
-};
-// A statement parameter: a text (or NULL), a value of another type, or an array.
-using Param = std::variant<Text, Binary, ArrayParam>;
-
-// Rows of values as one array per column, for `unnest($1::text[])`, `unnest($2::numeric[])`.
-class ArrayColumns {
- public:
-  explicit ArrayColumns(std::vector<const char*> element_types);
-  void add(std::vector<Cell> row);  // one value per column
-  std::vector<Param> finish();      // the arrays, in column order
- private:
-  std::vector<ArrayParam> columns_;
-};
-
 // Runs a statement over a list of ids, written with `= ANY ($1::text[])` (its only
 // parameter, as often as needed). For one id it runs `= $1` with the id itself: a generic
 // plan made while a table was nearly empty reads `= ANY` as a filter over the tenant's rows
@@ -82,9 +53,6 @@ Result exec_ids(const std::string& sql, const std::vector<std::string>& ids);
 
 // Runs a prepared statement. `sql` is both the statement and its cache key.
 Result exec(const std::string& sql, const std::vector<Text>& params = {});
-// The same with Binary and array parameters among the texts; a statement always gets the
-// same kind at each position (its plan is prepared for those types).
-Result exec_params(const std::string& sql, const std::vector<Param>& params);
 // Convenience: first column of the first row, nullopt when there is no row.
 Text exec_value(const std::string& sql, const std::vector<Text>& params = {});
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pg/catching.hpp"
+#include "pg/tenant_tables.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -27,59 +28,14 @@ namespace {
 constexpr int kKeyColumns = 3;  // account_id, livemode, id
 constexpr int kMaxColumns = 16;
 
-// Each table's oid, resolved once per backend rather than by name on every read (a
-// fifth of a read's cost), and forgotten when its relation cache entry is invalidated:
-// a dropped and re-created extension has new oids, and a drop invalidates the old one.
-struct KnownTable {
-  std::string name;
-  Oid relid;
-};
-std::vector<KnownTable> g_tables;
-
-void forget_oids(Datum, Oid relid) {
-  for (KnownTable& t : g_tables)
-    if (relid == InvalidOid || relid == t.relid) t.relid = InvalidOid;
-}
-
-Oid* known_oid(const char* table) {
-  static bool watching = false;
-  if (!watching) {
-    CacheRegisterRelcacheCallback(forget_oids, 0);
-    watching = true;
-  }
-  auto it = std::find_if(g_tables.begin(), g_tables.end(), [&](const KnownTable& t) { return t.name == table; });
-  if (it == g_tables.end()) it = g_tables.insert(g_tables.end(), KnownTable{table, InvalidOid});
-  return &it->relid;
-}
-
 // From here on, PostgreSQL-level code: called inside PG_TRY (catching) with plain values.
-
-Relation open_table(const char* table, Oid* known, LOCKMODE mode) {
-  if (OidIsValid(*known)) return table_open(*known, mode);
-  Relation heap = table_openrv(makeRangeVarFromNameList(stringToQualifiedNameList(table)), mode);
-  *known = RelationGetRelid(heap);
-  return heap;
-}
 
 // Fails unless the index's key is (account_id, livemode, <text id>): what makes the scan
 // keys below one tenant's rows.
 void check_tenant_key(Relation heap, Relation index) {
-  TupleDesc desc = RelationGetDescr(index);
-  if (IndexRelationGetNumberOfKeyAttributes(index) != kKeyColumns ||
-      strcmp(NameStr(TupleDescAttr(desc, 0)->attname), "account_id") != 0 ||
-      strcmp(NameStr(TupleDescAttr(desc, 1)->attname), "livemode") != 0 || TupleDescAttr(desc, 0)->atttypid != TEXTOID ||
-      TupleDescAttr(desc, 1)->atttypid != BOOLOID || TupleDescAttr(desc, 2)->atttypid != TEXTOID)
+  check_tenant_index(heap, index);
+  if (IndexRelationGetNumberOfKeyAttributes(index) != kKeyColumns || TupleDescAttr(RelationGetDescr(index), 2)->atttypid != TEXTOID)
     elog(ERROR, "%s: primary key is not (account_id text, livemode boolean, id text)", RelationGetRelationName(heap));
-}
-
-AttrNumber column_number(Relation heap, const char* name) {
-  TupleDesc desc = RelationGetDescr(heap);
-  for (int i = 0; i < desc->natts; ++i) {
-    Form_pg_attribute att = TupleDescAttr(desc, i);
-    if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0) return att->attnum;
-  }
-  elog(ERROR, "%s has no column %s", RelationGetRelationName(heap), name);
-  pg_unreachable();
 }
 
 // Locks the row version in `slot` (found under `snapshot`) as FOR UPDATE does; false
@@ -124,10 +80,10 @@ struct Request {
   bool lock;
 };
 
-// The rows found, in the order of ids, as a grid of C strings (columns, then xmin; NULL
-// for SQL NULL), ncolumns + 1 wide; their number in *found.
+// The rows found, in the order of ids, as a grid of C strings (columns, then xmin and
+// ctid; NULL for SQL NULL), ncolumns + 2 wide; their number in *found.
 char** fetch(const Request& q, uint64* found) {
-  const int width = q.ncolumns + 1;
+  const int width = q.ncolumns + 2;
   char** out = static_cast<char**>(palloc0(sizeof(char*) * (static_cast<size_t>(q.nids) * width + 1)));
   Snapshot snapshot;
   if (q.lock) {
@@ -140,7 +96,7 @@ char** fetch(const Request& q, uint64* found) {
   // The table locks of a SELECT, or of a SELECT … FOR UPDATE (ROW SHARE, which a LOCK
   // TABLE … IN EXCLUSIVE MODE waits for: sk.rebuild_balances() keeps movements out so).
   const LOCKMODE mode = q.lock ? RowShareLock : AccessShareLock;
-  Relation heap = open_table(q.table, q.relid, mode);
+  Relation heap = open_tenant_table(q.table, q.relid, mode);
   Oid pk = RelationGetPrimaryKeyIndex(heap);
   if (!OidIsValid(pk)) elog(ERROR, "%s has no primary key", RelationGetRelationName(heap));
   Relation index = index_open(pk, mode);
@@ -182,6 +138,7 @@ char** fetch(const Request& q, uint64* found) {
       }
       bool isnull;
       row[q.ncolumns] = psprintf("%u", DatumGetTransactionId(slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull)));
+      row[q.ncolumns + 1] = psprintf("(%u,%u)", ItemPointerGetBlockNumber(&slot->tts_tid), ItemPointerGetOffsetNumber(&slot->tts_tid));
     }
     pfree(DatumGetPointer(id));
   }
@@ -197,11 +154,11 @@ char** fetch(const Request& q, uint64* found) {
 std::vector<Row> rows_of(const char* table, const std::vector<Column>& columns, const std::string& account_id,
                          bool livemode, const std::vector<std::string>& ids, bool lock) {
   if (columns.empty() || columns.size() > kMaxColumns) throw std::logic_error("pg::tenant_rows: 1 to 16 columns");
-  const Request q{table,         known_oid(table), columns.data(), static_cast<int>(columns.size()), account_id.c_str(),
+  const Request q{table,         tenant_table_oid(table), columns.data(), static_cast<int>(columns.size()), account_id.c_str(),
                   livemode,      ids.data(),       static_cast<int>(ids.size()), lock};
   uint64 found = 0;
   char** cells = reinterpret_cast<char**>(catching([&q, &found] { return PointerGetDatum(fetch(q, &found)); }));
-  return take_rows(cells, found, q.ncolumns + 1);
+  return take_rows(cells, found, q.ncolumns + 2);
 }
 
 }  // namespace

@@ -19,8 +19,9 @@ struct Column {
 };
 
 // Rows of `table` ("sk.item_stock") whose primary key is (account_id, livemode, id)
-// for each of `ids`: `columns` as text, then the row version's xmin. Rows that do not
-// exist are left out. The tenant is the leading part of every key searched, the same
+// for each of `ids`: `columns` as text, then the row version's xmin and its ctid
+// ("(block,offset)": the version a lock took, which pg/tenant_writes updates). Rows that
+// do not exist are left out. The tenant is the leading part of every key searched, the same
 // (account, livemode) the row-level policies compare, so another tenant's row can never
 // be fetched; a table whose key does not start with those two columns is refused.
 //

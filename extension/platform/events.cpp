@@ -67,20 +67,30 @@ void emit_many(const std::string& type, const std::vector<std::string>& object_j
   deliveries_written(std::stoull(deliveries.value_or("0")));
 }
 
+void deliver(const std::string& type, const std::vector<std::string>& event_ids) {
+  if (event_ids.empty() || !receivers_exist()) return;
+  auto deliveries = pg::exec_value(
+      "WITH d AS ("
+      "  INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)"
+      "  SELECT s.endpoint_id, e.id FROM unnest($2::text[]) WITH ORDINALITY AS e(id, n) CROSS JOIN LATERAL sk.subscribers($1) s"
+      "   ORDER BY e.n"
+      "  RETURNING 1) SELECT count(*) FROM d",
+      {type, pg::text_array(event_ids)});
+  deliveries_written(std::stoull(deliveries.value_or("0")));
+}
+
 void deliveries_written(uint64_t count) {
   if (count > 0) webhooks::wake_worker_at_commit();
 }
 
 }  // namespace sk::events
 
-extern "C" {
-PG_FUNCTION_INFO_V1(sk_event_data);
+namespace sk::events {
 
-// sk.event_data(object json): '{"object":' || object || '}'. The argument is json, so
-// already valid; wrapping it keeps it valid without a second parse.
-Datum sk_event_data(PG_FUNCTION_ARGS) {
+// '{"object":' || object || '}'. The object is JSON already, so wrapping it keeps it
+// valid without a second parse.
+text* event_data(const text* object) {
   static constexpr char kOpen[] = "{\"object\":";
-  text* object = PG_GETARG_TEXT_PP(0);
   size_t n = VARSIZE_ANY_EXHDR(object);
   size_t open = sizeof kOpen - 1;
   text* out = static_cast<text*>(palloc(VARHDRSZ + open + n + 1));
@@ -88,6 +98,14 @@ Datum sk_event_data(PG_FUNCTION_ARGS) {
   memcpy(VARDATA(out), kOpen, open);
   memcpy(VARDATA(out) + open, VARDATA_ANY(object), n);
   VARDATA(out)[open + n] = '}';
-  PG_RETURN_TEXT_P(out);
+  return out;
 }
+
+}  // namespace sk::events
+
+extern "C" {
+PG_FUNCTION_INFO_V1(sk_event_data);
+
+// sk.event_data(object json): the outbox rule in SQL.
+Datum sk_event_data(PG_FUNCTION_ARGS) { PG_RETURN_TEXT_P(sk::events::event_data(PG_GETARG_TEXT_PP(0))); }
 }

@@ -23,9 +23,17 @@ struct FanOut {
 };
 FanOut fan_out(const std::string& events_cte);
 
+// For events written without a statement (pg/tenant_writes): their deliveries, one per
+// enabled endpoint of the tenant that subscribes to `type`, in the order of `event_ids`.
+void deliver(const std::string& type, const std::vector<std::string>& event_ids);
+
 // How many deliveries such a statement created, so the webhook worker wakes when the
 // transaction commits.
 void deliveries_written(uint64_t count);
+
+// An event's data, {"object": object}, as a palloc'd text (sk.event_data in SQL).
+// PostgreSQL-level: call inside pg::catching.
+struct varlena* event_data(const struct varlena* object);
 
 // From _PG_init: the fan-out's cache of endpoints follows sk.webhook_endpoints.
 void register_callbacks();

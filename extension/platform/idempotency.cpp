@@ -1,5 +1,6 @@
 #include "platform/idempotency.hpp"
 
+#include "pg/postgres.hpp"
 #include "pg/spi.hpp"
 #include "platform/settings.hpp"
 
@@ -14,27 +15,40 @@ void check_key(const std::optional<std::string>& key) {
     api::fail(400, "idempotency_key_invalid", "The Idempotency-Key must be 1 to 255 printable ASCII characters.");
 }
 
-std::string insert_row_sql(int n, const std::string& body) {
-  auto param = [&](int k) { return "$" + std::to_string(n + k); };
-  return "INSERT INTO sk.idempotency_keys (key, request_hash, status, content_type, body) SELECT " + param(0) +
-         ", decode(" + param(1) + ", 'hex'), " + param(2) + "::integer, " + param(3) + ", " + body;
+const char* const kRowColumnNames[kRowColumns] = {"key", "request_hash", "status", "content_type", "body", "created_at"};
+
+namespace {
+
+// The request hash is kept as hex in C++ and as bytes (bytea) in the row.
+std::string hex_bytes(const std::string& hex) {
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  return out;
 }
 
-std::vector<pg::Text> row_params(const api::IdempotencyClaim& claim, const api::Response& response) {
-  return {claim.key, claim.request_hash, std::to_string(response.status), response.content_type};
+}  // namespace
+
+RowValues row_values(const api::IdempotencyClaim& claim, const api::Response& response) {
+  RowValues row{};
+  row.values[0] = pg::text_datum(claim.key);
+  row.values[1] = pg::text_datum(hex_bytes(claim.request_hash));  // a bytea is laid out as a text
+  row.values[2] = Int32GetDatum(response.status);
+  row.values[3] = pg::text_datum(response.content_type);
+  row.nulls[4] = true;
+  row.values[5] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());  // now(), the column's default
+  return row;
 }
 
 bool key_taken(const pg::PgError& e) { return e.sqlstate == "23505" && e.constraint == "idempotency_keys_pkey"; }
 
 namespace {
 
-// The key row with its body as the fifth parameter.
-const std::string kInsertRow = insert_row_sql(1, "$5");
+const std::string kInsertRow =
+    "INSERT INTO sk.idempotency_keys (key, request_hash, status, content_type, body) "
+    "SELECT $1, decode($2, 'hex'), $3::integer, $4, $5";
 
 std::vector<pg::Text> row_with_body(const api::IdempotencyClaim& claim, const api::Response& response) {
-  auto params = row_params(claim, response);
-  params.push_back(response.body);
-  return params;
+  return {claim.key, claim.request_hash, std::to_string(response.status), response.content_type, response.body};
 }
 
 }  // namespace

@@ -14,11 +14,16 @@ namespace sk::idempotency {
 // 1–255 printable ASCII characters; throws ApiError 400 otherwise.
 void check_key(const std::optional<std::string>& key);
 
-// The key row as INSERT … SELECT, for any statement that writes it: parameters $n to
-// $n+3 are `row_params` (key, request hash in hex, status, content type) and `body` is
-// the SQL expression of the response body.
-std::string insert_row_sql(int n, const std::string& body);
-std::vector<pg::Text> row_params(const api::IdempotencyClaim& claim, const api::Response& response);
+// The key row for a writer without a statement (pg/tenant_writes, a posting's): its
+// columns, and their values with the body left for the caller (NULL at kRowBody), since a
+// posting's body is the movement it renders while writing. Text values are palloc'd.
+constexpr int kRowColumns = 6, kRowBody = 4;
+extern const char* const kRowColumnNames[kRowColumns];
+struct RowValues {
+  uintptr_t values[kRowColumns];
+  bool nulls[kRowColumns];
+};
+RowValues row_values(const api::IdempotencyClaim& claim, const api::Response& response);
 
 // Whether `e` is the unique violation of a key already taken (by a retry, or by a
 // concurrent request the insert waited for). The (sub)transaction is then aborted.
