@@ -39,15 +39,20 @@ Value opt(const std::optional<std::string>& s) { return s ? Value::string(*s) : 
 
 // The columns each table is written with: pg/tenant_writes refuses a table with a column
 // not named here (nothing is left to a default).
-constexpr const char* kMovementColumns[] = {"id",          "item_id", "location_id", "type",     "qty",
-                                            "reason",      "unit_cost", "lot_id",    "lots",     "transfer_id",
-                                            "reverses",    "reference", "metadata",  "seq",      "on_hand_after",
-                                            "wac_after",   "created_at"};
+constexpr pg::WriterColumn kMovementColumns[] = {
+    {"id", TEXTOID},         {"item_id", TEXTOID},    {"location_id", TEXTOID},   {"type", TEXTOID},
+    {"qty", NUMERICOID},     {"reason", TEXTOID},     {"unit_cost", NUMERICOID},  {"lot_id", TEXTOID},
+    {"lots", JSONOID},       {"transfer_id", TEXTOID}, {"reverses", TEXTOID},     {"reference", TEXTOID},
+    {"metadata", JSONBOID},  {"seq", INT8OID},        {"on_hand_after", NUMERICOID}, {"wac_after", NUMERICOID},
+    {"created_at", TIMESTAMPTZOID}};
 constexpr int kMovementWidth = 17, kMovementCreatedAt = 16;
-constexpr const char* kEventColumns[] = {"id", "type", "data", "created_at"};
-constexpr const char* kBalanceColumns[] = {"item_id", "location_id", "lot_id", "on_hand", "updated_at"};
+constexpr pg::WriterColumn kEventColumns[] = {{"id", TEXTOID}, {"type", TEXTOID}, {"data", JSONOID}, {"created_at", TIMESTAMPTZOID}};
+constexpr pg::WriterColumn kBalanceColumns[] = {{"item_id", TEXTOID}, {"location_id", TEXTOID}, {"lot_id", TEXTOID},
+                                                {"on_hand", NUMERICOID}, {"updated_at", TIMESTAMPTZOID}};
 constexpr int kBalanceKey = 3, kBalanceOnHand = 3, kBalanceUpdatedAt = 4;
-constexpr const char* kItemColumns[] = {"item_id", "on_hand", "wac", "last_seq", "last_movement_at", "last_movement_id"};
+constexpr pg::WriterColumn kItemColumns[] = {{"item_id", TEXTOID}, {"on_hand", NUMERICOID}, {"wac", NUMERICOID},
+                                             {"last_seq", INT8OID}, {"last_movement_at", TIMESTAMPTZOID},
+                                             {"last_movement_id", TEXTOID}};
 constexpr int kItemWidth = 6;
 
 // Rows of Datums for one table, `width` wide; NULL unless set.
@@ -118,9 +123,9 @@ Datum write_rows(Writes* w) {
 
   // The balances: the item locks serialize their writers, so the version found under a
   // snapshot taken after the locks is the latest, and it is updated, or the key inserted.
-  Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   pg::TenantWriter* balances =
       pg::open_tenant_writer("sk.stock_balances", w->balances_oid, kBalanceColumns, 5, w->account, w->livemode);
+  Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   for (size_t d = 0; d < w->deltas; ++d) {
     Datum row[5];
     bool nulls[5];
@@ -156,8 +161,8 @@ Datum write_rows(Writes* w) {
   if (w->key_row) {
     w->key_row->values[idempotency::kRowBody] = PointerGetDatum(w->objects[w->answer_leg]);
     w->key_row->nulls[idempotency::kRowBody] = false;
-    pg::TenantWriter* keys = pg::open_tenant_writer("sk.idempotency_keys", w->keys_oid, idempotency::kRowColumnNames,
-                                                    idempotency::kRowColumns, w->account, w->livemode);
+    pg::TenantWriter* keys = pg::open_tenant_writer("sk.idempotency_keys", w->keys_oid, idempotency::kRowColumns,
+                                                    idempotency::kRowWidth, w->account, w->livemode);
     pg::insert_tenant_row(keys, w->key_row->values, w->key_row->nulls);
     pg::close_tenant_writer(keys);
   }

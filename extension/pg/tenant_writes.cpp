@@ -13,6 +13,7 @@ extern "C" {
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "nodes/makefuncs.h"
+#include "utils/acl.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -36,13 +37,24 @@ struct TenantWriter {
   AttrNumber account_attnum, livemode_attnum;
   Datum account;
   bool livemode;
+  AclMode granted;  // privileges checked so far
 };
 
 namespace {
 
-// Every column is written by the caller or is the tenant's: nothing is left to a default.
-void check_columns_cover(TenantWriter* w) {
+// Each column named is of the type given, with no typmod (values are stored as given,
+// not coerced), and every other column is the tenant's: nothing is left to a default.
+void check_columns(TenantWriter* w, const WriterColumn* columns) {
   TupleDesc desc = RelationGetDescr(w->rel);
+  if (TupleDescAttr(desc, w->account_attnum - 1)->atttypid != TEXTOID ||
+      TupleDescAttr(desc, w->livemode_attnum - 1)->atttypid != BOOLOID)
+    elog(ERROR, "%s: the tenant's columns are not (account_id text, livemode boolean)", RelationGetRelationName(w->rel));
+  for (int c = 0; c < w->ncolumns; ++c) {
+    Form_pg_attribute att = TupleDescAttr(desc, w->attnums[c] - 1);
+    if (att->atttypid != columns[c].type || att->atttypmod >= 0)
+      elog(ERROR, "%s: column %s is not of the type its tenant writer gives", RelationGetRelationName(w->rel),
+           columns[c].name);
+  }
   for (int a = 0; a < desc->natts; ++a) {
     Form_pg_attribute att = TupleDescAttr(desc, a);
     if (att->attisdropped || att->attnum == w->account_attnum || att->attnum == w->livemode_attnum) continue;
@@ -63,6 +75,14 @@ void refuse_triggers(TenantWriter* w, bool insert) {
                              t->trig_update_old_table || t->trig_update_new_table);
   if (any) elog(ERROR, "%s has %s triggers: its tenant writer would skip them", RelationGetRelationName(w->rel),
                 insert ? "insert" : "update");
+}
+
+// The table privilege the statement would need, checked once per writer.
+void require_privilege(TenantWriter* w, AclMode mode) {
+  if ((w->granted & mode) == mode) return;
+  if (pg_class_aclcheck(RelationGetRelid(w->rel), GetUserId(), mode) != ACLCHECK_OK)
+    aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(w->rel));
+  w->granted |= mode;
 }
 
 // The slot holding the tenant's columns and `values` for the writer's columns.
@@ -110,26 +130,30 @@ void key_entry(ScanKey key, Relation index, int attno, Datum value, bool isnull)
 
 }  // namespace
 
-TenantWriter* open_tenant_writer(const char* table, Oid* known, const char* const* columns, int ncolumns,
+TenantWriter* open_tenant_writer(const char* table, Oid* known, const WriterColumn* columns, int ncolumns,
                                  const char* account_id, bool livemode) {
+  // Everything the writer allocates lives in its executor state's memory, freed with it.
+  EState* estate = CreateExecutorState();
+  MemoryContext caller = MemoryContextSwitchTo(estate->es_query_cxt);
   auto* w = static_cast<TenantWriter*>(palloc0(sizeof(TenantWriter)));
+  w->estate = estate;
   w->rel = open_tenant_table(table, known, RowExclusiveLock);
+  if (w->rel->rd_rel->relkind != RELKIND_RELATION) elog(ERROR, "%s is not a plain table", table);
   w->account_attnum = column_number(w->rel, "account_id");
   w->livemode_attnum = column_number(w->rel, "livemode");
   w->ncolumns = ncolumns;
   w->attnums = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * ncolumns));
   for (int c = 0; c < ncolumns; ++c) {
-    w->attnums[c] = column_number(w->rel, columns[c]);
+    w->attnums[c] = column_number(w->rel, columns[c].name);
     if (w->attnums[c] == w->account_attnum || w->attnums[c] == w->livemode_attnum)
       elog(ERROR, "%s: a tenant writer sets the tenant's columns itself", table);
   }
-  check_columns_cover(w);
+  check_columns(w, columns);
   w->account = CStringGetTextDatum(account_id);
   w->livemode = livemode;
 
   // The executor state an INSERT's ModifyTable would have, without a plan: one range
   // table entry and its result relation (as logical replication's apply sets up).
-  w->estate = CreateExecutorState();
   RangeTblEntry* rte = makeNode(RangeTblEntry);
   rte->rtekind = RTE_RELATION;
   rte->relid = RelationGetRelid(w->rel);
@@ -144,6 +168,7 @@ TenantWriter* open_tenant_writer(const char* table, Oid* known, const char* cons
   EvalPlanQualInit(&w->epq, w->estate, nullptr, NIL, -1);
   w->row = table_slot_create(w->rel, &w->estate->es_tupleTable);
   w->found = table_slot_create(w->rel, &w->estate->es_tupleTable);
+  MemoryContextSwitchTo(caller);
   return w;
 }
 
@@ -151,6 +176,7 @@ TupleDesc tenant_writer_desc(TenantWriter* w) { return RelationGetDescr(w->rel);
 
 HeapTuple insert_tenant_row(TenantWriter* w, const Datum* values, const bool* nulls) {
   refuse_triggers(w, true);
+  require_privilege(w, ACL_INSERT);
   ResetPerTupleExprContext(w->estate);
   TupleTableSlot* slot = fill_row(w, values, nulls);
   ExecSimpleRelationInsert(w->target, w->estate, slot);
@@ -164,7 +190,11 @@ bool find_tenant_row(TenantWriter* w, const char* index_name, const Datum* key, 
   ScanKeyData keys[kMaxKey];
   key_entry(&keys[0], index, 1, w->account, false);
   key_entry(&keys[1], index, 2, BoolGetDatum(w->livemode), false);
-  for (int k = 0; k < nkey; ++k) key_entry(&keys[k + 2], index, k + 3, key[k], key_nulls[k]);
+  for (int k = 0; k < nkey; ++k) {
+    if (key_nulls[k] && !index->rd_index->indnullsnotdistinct)
+      elog(ERROR, "%s: a NULL key matches one row only in a NULLS NOT DISTINCT index", index_name);
+    key_entry(&keys[k + 2], index, k + 3, key[k], key_nulls[k]);
+  }
 
   ExecClearTuple(w->found);
   IndexScanDesc scan = index_beginscan(w->rel, index, snapshot, nkey + 2, 0);
@@ -184,6 +214,7 @@ bool find_tenant_row(TenantWriter* w, const char* index_name, const Datum* key, 
 
 HeapTuple update_tenant_row(TenantWriter* w, ItemPointer tid, const Datum* values, const bool* nulls) {
   refuse_triggers(w, false);
+  require_privilege(w, ACL_UPDATE);
   ResetPerTupleExprContext(w->estate);
   // Only the old version's tid is read (it has no trigger to see the old row).
   ItemPointerCopy(tid, &w->found->tts_tid);
@@ -193,13 +224,13 @@ HeapTuple update_tenant_row(TenantWriter* w, ItemPointer tid, const Datum* value
 }
 
 void close_tenant_writer(TenantWriter* w) {
+  Relation rel = w->rel;
+  EState* estate = w->estate;
   EvalPlanQualEnd(&w->epq);
   ExecCloseIndices(w->target);
-  ExecResetTupleTable(w->estate->es_tupleTable, true);
-  FreeExecutorState(w->estate);
-  table_close(w->rel, NoLock);
-  pfree(w->attnums);
-  pfree(w);
+  ExecResetTupleTable(estate->es_tupleTable, false);  // the slots are in the estate's memory
+  FreeExecutorState(estate);                          // and so is the writer
+  table_close(rel, NoLock);
 }
 
 }  // namespace sk::pg

@@ -8,8 +8,10 @@
 //
 // The tenant's columns are never the caller's: a writer fills account_id and livemode
 // with the tenant it was opened for, the verified one the policies compare. A table
-// whose other columns are not all named, or which has a trigger for the operation, is
-// refused, so no default or trigger can silently be skipped.
+// whose other columns are not all named with their exact types (no domain, no typmod:
+// the values are not coerced), or which has a trigger for the operation, is refused, so
+// no default, check or trigger can silently be skipped. The caller's role needs the
+// INSERT or UPDATE privilege, as for the statement.
 //
 // PostgreSQL-level: every function here is called inside pg::catching, with plain values.
 #pragma once
@@ -24,9 +26,15 @@ namespace sk::pg {
 
 struct TenantWriter;
 
+// A column written, and the type of the Datums given for it.
+struct WriterColumn {
+  const char* name;
+  Oid type;
+};
+
 // Opens `table` (its oid cached in `known`, pg/tenant_tables) to write `columns`, every
 // column but account_id and livemode, for the tenant (account_id, livemode).
-TenantWriter* open_tenant_writer(const char* table, Oid* known, const char* const* columns, int ncolumns,
+TenantWriter* open_tenant_writer(const char* table, Oid* known, const WriterColumn* columns, int ncolumns,
                                  const char* account_id, bool livemode);
 
 // The table's row type, for renderers of the tuples written.
@@ -37,7 +45,7 @@ TupleDesc tenant_writer_desc(TenantWriter* w);
 HeapTuple insert_tenant_row(TenantWriter* w, const Datum* values, const bool* nulls);
 
 // The tenant's row whose key in unique index `index` is (account_id, livemode, `key`...),
-// NULL matching NULL (as NULLS NOT DISTINCT does), visible to `snapshot`: its columns
+// NULL matching NULL (only in a NULLS NOT DISTINCT index), visible to `snapshot`: its columns
 // into `values`/`nulls` (the writer's order) and its version into `tid`. False if none.
 bool find_tenant_row(TenantWriter* w, const char* index, const Datum* key, const bool* key_nulls, int nkey,
                      Snapshot snapshot, Datum* values, bool* nulls, ItemPointer tid);

@@ -15,7 +15,9 @@ void check_key(const std::optional<std::string>& key) {
     api::fail(400, "idempotency_key_invalid", "The Idempotency-Key must be 1 to 255 printable ASCII characters.");
 }
 
-const char* const kRowColumnNames[kRowColumns] = {"key", "request_hash", "status", "content_type", "body", "created_at"};
+const pg::WriterColumn kRowColumns[kRowWidth] = {{"key", TEXTOID},          {"request_hash", BYTEAOID},
+                                                 {"status", INT4OID},        {"content_type", TEXTOID},
+                                                 {"body", TEXTOID},          {"created_at", TIMESTAMPTZOID}};
 
 namespace {
 

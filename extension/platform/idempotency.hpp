@@ -7,6 +7,7 @@
 #include <string>
 
 #include "pg/spi.hpp"
+#include "pg/tenant_writes.hpp"
 #include "platform/api.hpp"
 
 namespace sk::idempotency {
@@ -17,11 +18,11 @@ void check_key(const std::optional<std::string>& key);
 // The key row for a writer without a statement (pg/tenant_writes, a posting's): its
 // columns, and their values with the body left for the caller (NULL at kRowBody), since a
 // posting's body is the movement it renders while writing. Text values are palloc'd.
-constexpr int kRowColumns = 6, kRowBody = 4;
-extern const char* const kRowColumnNames[kRowColumns];
+constexpr int kRowWidth = 6, kRowBody = 4;
+extern const pg::WriterColumn kRowColumns[kRowWidth];
 struct RowValues {
-  uintptr_t values[kRowColumns];
-  bool nulls[kRowColumns];
+  uintptr_t values[kRowWidth];
+  bool nulls[kRowWidth];
 };
 RowValues row_values(const api::IdempotencyClaim& claim, const api::Response& response);
 
