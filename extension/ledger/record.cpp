@@ -32,19 +32,15 @@ using json::Value;
 
 Value opt(const std::optional<std::string>& s) { return s ? Value::string(*s) : Value::null(); }
 
-// The posting's time is taken once, after the locks were granted, and never earlier than
-// the items' previous movements (their latest last_movement_at): per item, created_at
-// follows seq, so ?as_of= cuts the log exactly where the items' histories were at that
-// instant.
-
 // The columns each table is written with: pg/tenant_writes refuses a table with a column
 // not named here (nothing is left to a default).
 constexpr pg::WriterColumn kMovementColumns[] = {
-    {"id", TEXTOID},         {"item_id", TEXTOID},    {"location_id", TEXTOID},   {"type", TEXTOID},
-    {"qty", NUMERICOID},     {"reason", TEXTOID},     {"unit_cost", NUMERICOID},  {"lot_id", TEXTOID},
-    {"lots", JSONOID},       {"transfer_id", TEXTOID}, {"reverses", TEXTOID},     {"reference", TEXTOID},
-    {"metadata", JSONBOID},  {"seq", INT8OID},        {"on_hand_after", NUMERICOID}, {"wac_after", NUMERICOID},
-    {"created_at", TIMESTAMPTZOID}};
+    {"id", TEXTOID},           {"item_id", TEXTOID},     {"location_id", TEXTOID},
+    {"type", TEXTOID},         {"qty", NUMERICOID},      {"reason", TEXTOID},
+    {"unit_cost", NUMERICOID}, {"lot_id", TEXTOID},      {"lots", JSONOID},
+    {"transfer_id", TEXTOID},  {"reverses", TEXTOID},    {"reference", TEXTOID},
+    {"metadata", JSONBOID},    {"seq", INT8OID},         {"on_hand_after", NUMERICOID},
+    {"wac_after", NUMERICOID}, {"created_at", TIMESTAMPTZOID}};
 constexpr int kMovementWidth = 17, kMovementCreatedAt = 16;
 constexpr pg::WriterColumn kEventColumns[] = {{"id", TEXTOID}, {"type", TEXTOID}, {"data", JSONOID}, {"created_at", TIMESTAMPTZOID}};
 constexpr pg::WriterColumn kBalanceColumns[] = {{"item_id", TEXTOID}, {"location_id", TEXTOID}, {"lot_id", TEXTOID},
@@ -292,7 +288,10 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
   const std::optional<context::Tenant> tenant = context::tenant();
   if (!tenant) throw std::logic_error("posting without a tenant");
   const std::vector<std::string> ids = movement_ids(legs, books);
-  // RFC 3339 UTC text of one width: the latest sorts last.
+  // The posting's time is taken once, after the locks were granted, and never earlier than
+  // the items' previous movements (their latest last_movement_at): per item, created_at
+  // follows seq, so ?as_of= cuts the log exactly where the items' histories were at that
+  // instant. RFC 3339 UTC text of one width: the latest sorts last.
   TimestampTz at = GetCurrentTimestamp();  // after the locks
   const std::string now = formats::rfc3339_string(at);
   const std::string* latest = &now;
