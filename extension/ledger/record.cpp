@@ -32,24 +32,30 @@ using json::Value;
 
 Value opt(const std::optional<std::string>& s) { return s ? Value::string(*s) : Value::null(); }
 
-// The columns each table is written with: pg/tenant_writes refuses a table with a column
-// not named here (nothing is left to a default).
-constexpr pg::WriterColumn kMovementColumns[] = {
+// The columns each table is written with, in order (an enum names their positions):
+// pg/tenant_writes refuses a table with a column not named here, or of another type.
+enum MovementColumn { kMovId, kMovItem, kMovLocation, kMovType, kMovQty, kMovReason, kMovUnitCost, kMovLot, kMovLots,
+                      kMovTransfer, kMovReverses, kMovReference, kMovMetadata, kMovSeq, kMovOnHandAfter,
+                      kMovWacAfter, kMovCreatedAt, kMovementWidth };
+constexpr pg::WriterColumn kMovementColumns[kMovementWidth] = {
     {"id", TEXTOID},           {"item_id", TEXTOID},     {"location_id", TEXTOID},
     {"type", TEXTOID},         {"qty", NUMERICOID},      {"reason", TEXTOID},
     {"unit_cost", NUMERICOID}, {"lot_id", TEXTOID},      {"lots", JSONOID},
     {"transfer_id", TEXTOID},  {"reverses", TEXTOID},    {"reference", TEXTOID},
     {"metadata", JSONBOID},    {"seq", INT8OID},         {"on_hand_after", NUMERICOID},
     {"wac_after", NUMERICOID}, {"created_at", TIMESTAMPTZOID}};
-constexpr int kMovementWidth = 17, kMovementCreatedAt = 16;
-constexpr pg::WriterColumn kEventColumns[] = {{"id", TEXTOID}, {"type", TEXTOID}, {"data", JSONOID}, {"created_at", TIMESTAMPTZOID}};
-constexpr pg::WriterColumn kBalanceColumns[] = {{"item_id", TEXTOID}, {"location_id", TEXTOID}, {"lot_id", TEXTOID},
-                                                {"on_hand", NUMERICOID}, {"updated_at", TIMESTAMPTZOID}};
-constexpr int kBalanceKey = 3, kBalanceOnHand = 3, kBalanceUpdatedAt = 4;
-constexpr pg::WriterColumn kItemColumns[] = {{"item_id", TEXTOID}, {"on_hand", NUMERICOID}, {"wac", NUMERICOID},
-                                             {"last_seq", INT8OID}, {"last_movement_at", TIMESTAMPTZOID},
-                                             {"last_movement_id", TEXTOID}};
-constexpr int kItemWidth = 6;
+enum EventColumn { kEventId, kEventType, kEventData, kEventCreatedAt, kEventWidth };
+constexpr pg::WriterColumn kEventColumns[kEventWidth] = {
+    {"id", TEXTOID}, {"type", TEXTOID}, {"data", JSONOID}, {"created_at", TIMESTAMPTZOID}};
+enum BalanceColumn { kBalItem, kBalLocation, kBalLot, kBalOnHand, kBalUpdatedAt, kBalanceWidth };
+constexpr int kBalanceKey = 3;  // item, location, lot: the unique key after the tenant's columns
+constexpr pg::WriterColumn kBalanceColumns[kBalanceWidth] = {{"item_id", TEXTOID}, {"location_id", TEXTOID},
+                                                             {"lot_id", TEXTOID}, {"on_hand", NUMERICOID},
+                                                             {"updated_at", TIMESTAMPTZOID}};
+enum ItemColumn { kItemId, kItemOnHand, kItemWac, kItemLastSeq, kItemLastAt, kItemLastMovement, kItemWidth };
+constexpr pg::WriterColumn kItemColumns[kItemWidth] = {{"item_id", TEXTOID},   {"on_hand", NUMERICOID},
+                                                       {"wac", NUMERICOID},    {"last_seq", INT8OID},
+                                                       {"last_movement_at", TIMESTAMPTZOID}, {"last_movement_id", TEXTOID}};
 
 // Rows of Datums for one table, `width` wide; NULL unless set.
 class Grid {
@@ -105,13 +111,13 @@ Datum write_rows(Writes* w) {
   CommandCounterIncrement();  // after the posting's reads and earlier writes, as a new statement
   pg::TenantWriter* movements = pg::open_tenant_writer("sk.movements", w->movements_oid, kMovementColumns,
                                                        kMovementWidth, w->account, w->livemode);
-  pg::TenantWriter* events = pg::open_tenant_writer("sk.events", w->events_oid, kEventColumns, 4, w->account, w->livemode);
+  pg::TenantWriter* events = pg::open_tenant_writer("sk.events", w->events_oid, kEventColumns, kEventWidth, w->account, w->livemode);
   for (size_t k = 0; k < w->legs; ++k) {
     HeapTuple row = pg::insert_tenant_row(movements, w->movements->values(k), w->movements->nulls(k));
     w->objects[k] = movement_json(pg::tenant_writer_desc(movements), row);
-    Datum event[4] = {w->event_ids[k], w->event_type, PointerGetDatum(events::event_data(w->objects[k])),
-                      TimestampTzGetDatum(w->now)};
-    bool no_nulls[4] = {};
+    Datum event[kEventWidth] = {w->event_ids[k], w->event_type, PointerGetDatum(events::event_data(w->objects[k])),
+                                TimestampTzGetDatum(w->now)};
+    bool no_nulls[kEventWidth] = {};
     pg::insert_tenant_row(events, event, no_nulls);
   }
   pg::close_tenant_writer(events);
@@ -120,26 +126,26 @@ Datum write_rows(Writes* w) {
   // The balances: the item locks serialize their writers, so the version found under a
   // snapshot taken after the locks is the latest, and it is updated, or the key inserted.
   pg::TenantWriter* balances =
-      pg::open_tenant_writer("sk.stock_balances", w->balances_oid, kBalanceColumns, 5, w->account, w->livemode);
+      pg::open_tenant_writer("sk.stock_balances", w->balances_oid, kBalanceColumns, kBalanceWidth, w->account, w->livemode);
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   for (size_t d = 0; d < w->deltas; ++d) {
-    Datum row[5];
-    bool nulls[5];
+    Datum row[kBalanceWidth];
+    bool nulls[kBalanceWidth];
     ItemPointerData tid;
     const Datum* key = w->balance_keys->values(d);
     const bool* key_nulls = w->balance_keys->nulls(d);
     if (pg::find_tenant_row(balances, "stock_balances_key", key, key_nulls, kBalanceKey, snapshot, row, nulls, &tid)) {
-      row[kBalanceOnHand] = DirectFunctionCall2(numeric_add, row[kBalanceOnHand], w->delta_qty[d]);
-      row[kBalanceUpdatedAt] = TimestampTzGetDatum(w->at);
+      row[kBalOnHand] = DirectFunctionCall2(numeric_add, row[kBalOnHand], w->delta_qty[d]);
+      row[kBalUpdatedAt] = TimestampTzGetDatum(w->at);
       pg::update_tenant_row(balances, &tid, row, nulls);
     } else {
       for (int c = 0; c < kBalanceKey; ++c) {
         row[c] = key[c];
         nulls[c] = key_nulls[c];
       }
-      row[kBalanceOnHand] = w->delta_qty[d];
-      row[kBalanceUpdatedAt] = TimestampTzGetDatum(w->at);
-      nulls[kBalanceOnHand] = nulls[kBalanceUpdatedAt] = false;
+      row[kBalOnHand] = w->delta_qty[d];
+      row[kBalUpdatedAt] = TimestampTzGetDatum(w->at);
+      nulls[kBalOnHand] = nulls[kBalUpdatedAt] = false;
       pg::insert_tenant_row(balances, row, nulls);
     }
   }
@@ -198,21 +204,23 @@ void movement_rows(Grid& rows, const std::vector<Leg>& legs, const std::vector<s
       if (!empty_metadata) empty_metadata = jsonb("{}");  // the column's default
       metadata = *empty_metadata;
     }
-    const std::optional<std::string> texts[] = {ids[k], leg.item_id, leg.location_id, leg.type};
-    for (int c = 0; c < 4; ++c) rows.set_text(k, c, texts[c]);
-    rows.set(k, 4, numeric(leg.qty));
-    rows.set_text(k, 5, leg.reason);
-    rows.set(k, 6, numeric(leg.unit_cost));
-    rows.set_text(k, 7, lot);
-    rows.set_text(k, 8, lots);  // json is stored as its text
-    rows.set_text(k, 9, leg.transfer_id);
-    rows.set_text(k, 10, leg.reverses);
-    rows.set_text(k, 11, leg.reference);
-    rows.set(k, 12, metadata);
-    rows.set(k, 13, Int64GetDatum(leg.seq));
-    rows.set(k, 14, numeric(leg.on_hand_after));
-    rows.set(k, 15, numeric(leg.wac_after));
-    rows.set(k, kMovementCreatedAt, TimestampTzGetDatum(at));
+    rows.set_text(k, kMovId, ids[k]);
+    rows.set_text(k, kMovItem, leg.item_id);
+    rows.set_text(k, kMovLocation, leg.location_id);
+    rows.set_text(k, kMovType, leg.type);
+    rows.set(k, kMovQty, numeric(leg.qty));
+    rows.set_text(k, kMovReason, leg.reason);
+    rows.set(k, kMovUnitCost, numeric(leg.unit_cost));
+    rows.set_text(k, kMovLot, lot);
+    rows.set_text(k, kMovLots, lots);  // json is stored as its text
+    rows.set_text(k, kMovTransfer, leg.transfer_id);
+    rows.set_text(k, kMovReverses, leg.reverses);
+    rows.set_text(k, kMovReference, leg.reference);
+    rows.set(k, kMovMetadata, metadata);
+    rows.set(k, kMovSeq, Int64GetDatum(leg.seq));
+    rows.set(k, kMovOnHandAfter, numeric(leg.on_hand_after));
+    rows.set(k, kMovWacAfter, numeric(leg.wac_after));
+    rows.set(k, kMovCreatedAt, TimestampTzGetDatum(at));
   }
 }
 
@@ -328,12 +336,12 @@ std::vector<std::string> record(const std::vector<Leg>& legs, const Books& books
   std::vector<ItemPointerData> item_tids;
   size_t i = 0;
   for (const auto& [item, k] : last) {
-    item_rows.set_text(i, 0, item);
-    item_rows.set(i, 1, numeric(legs[k].on_hand_after));
-    item_rows.set(i, 2, numeric(legs[k].wac_after));
-    item_rows.set(i, 3, Int64GetDatum(legs[k].seq));
-    item_rows.set(i, 4, TimestampTzGetDatum(at));
-    item_rows.set_text(i, 5, ids[k]);
+    item_rows.set_text(i, kItemId, item);
+    item_rows.set(i, kItemOnHand, numeric(legs[k].on_hand_after));
+    item_rows.set(i, kItemWac, numeric(legs[k].wac_after));
+    item_rows.set(i, kItemLastSeq, Int64GetDatum(legs[k].seq));
+    item_rows.set(i, kItemLastAt, TimestampTzGetDatum(at));
+    item_rows.set_text(i, kItemLastMovement, ids[k]);
     item_tids.push_back(tid_of(books.items.at(item).locked_tid));
     ++i;
   }
