@@ -3,7 +3,7 @@
 -- keyed with a NULL lot is found again and updated, and a table the writer cannot write
 -- whole (a column it does not name, a trigger it would skip) is refused, not half-written.
 \ir lib/setup.sql
-SELECT plan(13);
+SELECT plan(15);
 
 SELECT (body->>'id') AS item FROM pg_temp.api(:'a_live', 'POST', '/items', '{"sku":"W-1","name":"Wrench"}', 'i1') \gset
 SELECT raw AS r1 FROM pg_temp.api(:'a_live', 'POST', '/movements',
@@ -51,6 +51,20 @@ SELECT throws_ok(format($$ SELECT * FROM pg_temp.api(%L, 'POST', '/movements', %
                         json_build_object('item_id', :'item', 'qty', -1, 'type', 'sale')::text),
                  'XX000', NULL, 'a table with an insert trigger is refused');
 DROP TRIGGER noop ON sk.events;
+
+-- A column of another type than the writer gives would be coerced by a statement: refused.
+ALTER TABLE sk.idempotency_keys ALTER COLUMN status TYPE bigint;
+SELECT throws_ok(format($$ SELECT * FROM pg_temp.api(%L, 'POST', '/movements', %L, 'w5') $$, :'a_live',
+                        json_build_object('item_id', :'item', 'qty', -1, 'type', 'sale')::text),
+                 'XX000', NULL, 'a column of another type is refused');
+ALTER TABLE sk.idempotency_keys ALTER COLUMN status TYPE integer;
+
+-- The writer needs the privilege the statement would: without INSERT on the events, no posting.
+REVOKE INSERT ON sk.events FROM sk_owner;
+SELECT throws_ok(format($$ SELECT * FROM pg_temp.api(%L, 'POST', '/movements', %L, 'w6') $$, :'a_live',
+                        json_build_object('item_id', :'item', 'qty', -1, 'type', 'sale')::text),
+                 '42501', NULL, 'a writer without the INSERT privilege is refused');
+GRANT INSERT ON sk.events TO sk_owner;
 
 SELECT * FROM finish();
 ROLLBACK;
