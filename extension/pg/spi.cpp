@@ -22,14 +22,6 @@ std::unordered_map<std::string, SPIPlanPtr>& plan_cache() {
   return cache;
 }
 
-// The PG_TRY blocks below hold only trivially destructible locals, so a longjmp out
-// of SPI skips no destructor; the catch turns the error into a C++ exception.
-SPIPlanPtr cached_plan(const std::string& sql) {
-  auto& cache = plan_cache();
-  auto it = cache.find(sql);
-  return it == cache.end() ? nullptr : it->second;
-}
-
 // API statements (any backend but the webhook worker) are keyed lookups of one tenant's
 // rows, whose best plan does not depend on the values: a generic plan, always. The
 // default would re-plan some on every call. The worker's set-based statements over its
@@ -39,9 +31,11 @@ SPIPlanPtr cached_plan(const std::string& sql) {
 // plan_cache_mode on sk.invoke set and restored a setting on every call.)
 int plan_options() { return IsBackgroundWorker ? CURSOR_OPT_CUSTOM_PLAN : CURSOR_OPT_GENERIC_PLAN; }
 
-// All `nargs` parameters are text.
+// All `nargs` parameters are text. The PG_TRY block holds only trivially destructible
+// locals, so a longjmp out of SPI skips no destructor; the catch turns the error into a
+// C++ exception.
 SPIPlanPtr prepare(const std::string& sql, int nargs) {
-  if (SPIPlanPtr cached = cached_plan(sql)) return cached;
+  if (auto it = plan_cache().find(sql); it != plan_cache().end()) return it->second;
   std::vector<Oid> argtypes(static_cast<size_t>(nargs) + 1, TEXTOID);  // never empty: data() may be null
   MemoryContext cxt = CurrentMemoryContext;
   SPIPlanPtr volatile plan = nullptr;

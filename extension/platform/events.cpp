@@ -14,7 +14,7 @@ namespace {
 
 // Whether the tenant has an endpoint receiving events, per backend: most accounts have
 // none, and then the fan-out (an insert into a table with three indexes, and a scan of the
-// endpoints) is left out of the statement. Dropped when sk.webhook_endpoints changes.
+// endpoints) is not run. Dropped when sk.webhook_endpoints changes.
 constexpr const char* kTable = "sk.webhook_endpoints";
 std::map<std::pair<std::string, bool>, bool> g_receivers;
 
@@ -32,21 +32,12 @@ bool receivers_exist() {
 
 }  // namespace
 
-FanOut fan_out(const std::string& events_cte) {
-  if (!receivers_exist()) return {"", "0"};
-  return {", deliveries AS ("
-          "  INSERT INTO sk.webhook_deliveries (endpoint_id, event_id)"
-          "  SELECT s.endpoint_id, e.id FROM " + events_cte + " e CROSS JOIN LATERAL sk.subscribers(e.type) s"
-          "  RETURNING 1)",
-          "(SELECT count(*) FROM deliveries)"};
-}
-
 void register_callbacks() { caches::watch(kTable, forget_receivers); }
 
 void emit(const std::string& type, const std::string& object_json) { emit_many(type, {object_json}); }
 
-// The outbox statement: the events and, for each, one delivery per enabled endpoint that
-// subscribes to its type, in one statement however many events, in the order given.
+// The outbox statement: the events, in one statement however many, in the order given;
+// then their deliveries.
 void emit_many(const std::string& type, const std::vector<std::string>& object_jsons) {
   if (object_jsons.empty()) return;
   // One object per line (compact JSON has no raw newline): splitting lines is much
@@ -56,15 +47,15 @@ void emit_many(const std::string& type, const std::vector<std::string>& object_j
     if (object_jsons[i].find('\n') != std::string::npos) throw std::invalid_argument("events::emit_many takes compact JSON");
     lines += (i ? "\n" : "") + object_jsons[i];
   }
-  FanOut f = fan_out("e");
-  auto deliveries = pg::exec_value(
-      "WITH e AS ("
-      "  INSERT INTO sk.events (type, data)"
-      "  SELECT $1, sk.event_data(o.value::json)"
-      "    FROM string_to_table($2, E'\\n') WITH ORDINALITY AS o(value, n) ORDER BY o.n"
-      "  RETURNING id, type)" + f.cte + " SELECT " + f.count,
-      {type, lines});
-  deliveries_written(std::stoull(deliveries.value_or("0")));
+  std::vector<std::string> ids;
+  for (const auto& row : pg::exec("INSERT INTO sk.events (type, data)"
+                                  "  SELECT $1, sk.event_data(o.value::json)"
+                                  "    FROM string_to_table($2, E'\\n') WITH ORDINALITY AS o(value, n) ORDER BY o.n"
+                                  "  RETURNING id",
+                                  {type, lines})
+                             .rows)
+    ids.push_back(row.text(0));
+  deliver(type, ids);
 }
 
 void deliver(const std::string& type, const std::vector<std::string>& event_ids) {
@@ -76,11 +67,8 @@ void deliver(const std::string& type, const std::vector<std::string>& event_ids)
       "   ORDER BY e.n"
       "  RETURNING 1) SELECT count(*) FROM d",
       {type, pg::text_array(event_ids)});
-  deliveries_written(std::stoull(deliveries.value_or("0")));
-}
-
-void deliveries_written(uint64_t count) {
-  if (count > 0) webhooks::wake_worker_at_commit();
+  // The worker wakes when the transaction commits, if this created any.
+  if (std::stoull(deliveries.value_or("0")) > 0) webhooks::wake_worker_at_commit();
 }
 
 }  // namespace sk::events

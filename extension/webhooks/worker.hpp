@@ -6,7 +6,7 @@ namespace sk::webhooks {
 // From _PG_init while shared_preload_libraries is being processed.
 void register_worker();
 void install_shmem_hooks();
-// Called by the outbox writer (events::emit_many) when it created deliveries: the worker's latch is
+// Called by the outbox writer (events::deliver) when it created deliveries: the worker's latch is
 // set when this transaction commits, so the happy path has no polling delay.
 void wake_worker_at_commit();
 
